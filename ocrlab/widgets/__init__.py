@@ -1,0 +1,2 @@
+"""Interactive views for JupyterLab (ipywidgets). Each widget is a thin view over a pure function that the
+tests call directly; nothing in ``ocrlab.train``, ``ocrlab.data`` or ``ocrlab.models`` imports this package."""
