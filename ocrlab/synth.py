@@ -7,7 +7,6 @@ format: ``uint8 (N, S, S)``, white ink (255) on black (0), int64 labels.
 """
 from __future__ import annotations
 
-import math
 import os
 import string
 from dataclasses import dataclass, field
@@ -19,6 +18,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from matplotlib.ft2font import FT2Font
+
+from .augment import random_affine_thetas
 
 #: Bundled fonts by readable name → file in matplotlib's ``mpl-data/fonts/ttf``. No system fonts are used.
 FONTS: dict[str, str] = {
@@ -170,24 +171,6 @@ def _stroke_weights(glyphs: torch.Tensor, weights: Sequence[int]) -> torch.Tenso
     return torch.stack(out)
 
 
-def _affine_thetas(n: int, v: Variation, gen: torch.Generator) -> torch.Tensor:
-    """Random inverse affine maps (N, 2, 3) for ``F.affine_grid`` (output → input, normalised coordinates)."""
-    def uniform(lo: float, hi: float) -> torch.Tensor:
-        return lo + (hi - lo) * torch.rand(n, generator=gen, dtype=torch.float64)
-
-    angle = torch.deg2rad(uniform(-v.rotation, v.rotation))
-    scale = uniform(*v.scale)
-    shear = uniform(-v.shear, v.shear)
-    tx, ty = uniform(-v.shift, v.shift) * 2, uniform(-v.shift, v.shift) * 2  # [-1, 1] spans the image
-    cos, sin = torch.cos(angle), torch.sin(angle)
-    # Forward map A = R(angle) · Shear · scale, applied about the image centre; theta is its inverse.
-    a = torch.stack([torch.stack([cos, cos * shear - sin], -1), torch.stack([sin, sin * shear + cos], -1)], -2)
-    a = a * scale[:, None, None]
-    inv = torch.linalg.inv(a)
-    t = torch.stack([tx, ty], -1)[:, :, None]
-    return torch.cat([inv, -inv @ t], dim=2).float()
-
-
 def make_characters(
     chars: str = DIGITS,
     fonts: Sequence[str] = TRAIN_FONTS,
@@ -216,7 +199,7 @@ def make_characters(
     labels = torch.arange(len(chars)).repeat(n_per_class)[torch.randperm(n, generator=gen)]
     font_index = torch.randint(len(fonts), (n,), generator=gen)
     weight_index = torch.randint(len(v.stroke), (n,), generator=gen)
-    thetas = _affine_thetas(n, v, gen)
+    thetas = random_affine_thetas(n, v.rotation, v.scale, v.shift, v.shear, gen)
     noise_seed = int(torch.randint(2**31 - 1, (1,), generator=gen))
 
     images = torch.empty(n, size, size, dtype=torch.uint8)
