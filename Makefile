@@ -1,0 +1,24 @@
+# OCR Lab: `make lab` opens the course, `make test` runs every test. Both create .venv on first use.
+VENV   ?= .venv
+PYTHON ?= python3
+STAMP  := $(VENV)/.installed
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: lab test test-fast clean-venv
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -r requirements.txt
+	touch $(STAMP)
+
+lab: $(STAMP)  ## install (first time) and open the course in JupyterLab
+	cd notebooks && ../$(VENV)/bin/jupyter lab $(ROOT_FLAG) 00_welcome.ipynb
+
+test: $(STAMP)  ## install (first time) and run unit tests, notebooks (quick mode) and the browser test
+	OCRLAB_QUICK=1 OCRLAB_PROGRESS=0 $(VENV)/bin/pytest
+
+test-fast: $(STAMP)  ## unit tests only
+	OCRLAB_QUICK=1 $(VENV)/bin/pytest tests -m "not browser"
+
+clean-venv:
+	rm -rf $(VENV)
