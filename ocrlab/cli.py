@@ -27,6 +27,7 @@ def _train(args: argparse.Namespace) -> int:
         splits = splits.subset(6000, 2000)
         print("QUICK mode (OCRLAB_QUICK=1): 6,000 training and 2,000 test images.")
     print(f"Data: {splits}")
+    train.seed_everything(args.seed)  # the initial weights too: the same command gives the same result
     model = models.create(args.model, num_classes=len(splits.classes), in_channels=1)
     settings = recipe(args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr)
     if quick_mode() and args.epochs is None:

@@ -16,10 +16,12 @@ from matplotlib.figure import Figure
 from .train import Evaluation, History, as_image_batch, input_normalization, preprocess
 
 
-def _grid(n: int, ncols: int, cell: float = 1.1, extra_height: float = 0.25):
+def _grid(n: int, ncols: int, cell: float = 1.1, extra_height: float = 0.25, aspect: float = 1.0):
+    """A figure of ``n`` blank axes, ``cell`` inches wide each; rows as tall as images of height/width ``aspect``."""
     ncols = max(1, min(ncols, n))
     nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols, (cell + extra_height) * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols, (cell * aspect + extra_height) * nrows),
+                             squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     return fig, axes.flat
@@ -29,7 +31,7 @@ def show_images(images: torch.Tensor, titles: Sequence[str] | None = None, ncols
                 title: str | None = None, cell: float = 1.1) -> Figure:
     """A grid of images ``(N, H, W)`` or ``(N, 1, H, W)``, each with an optional title."""
     images = as_image_batch(images).detach().cpu()
-    fig, axes = _grid(len(images), ncols, cell)
+    fig, axes = _grid(len(images), ncols, cell, aspect=images.shape[-2] / images.shape[-1])
     for i, (ax, img) in enumerate(zip(axes, images)):
         ax.imshow(img[0] if img.shape[0] == 1 else img.permute(1, 2, 0), cmap=cmap)
         if titles is not None:

@@ -4,3 +4,4 @@ from .kernels import KernelExplorer
 from .output_size import OutputSizeCalculator
 from .pooling import PoolingExplorer
 from .activations import ActivationExplorer
+from .feature_maps import FeatureMapExplorer
