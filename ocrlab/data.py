@@ -345,7 +345,8 @@ def load_digits(split: str = "train", root: str | os.PathLike | None = None, dow
         images, labels = synth.load_synthetic(split, synth.DIGITS, n, seed)
         if verbose:
             fonts = synth.TRAIN_FONTS if split == "train" else synth.TEST_FONTS
-            print(f"⚠ MNIST is not available here (offline and not on disk: see ocrlab.data.load_mnist) → using "
+            print(f"⚠ MNIST is not fully available here (both splits are needed; `python -m ocrlab datasets` shows "
+                  f"what is on disk) → using "
                   f"SYNTHETIC printed digits, {split} split: {len(labels)} images in {len(fonts)} "
                   f"{'training' if split == 'train' else 'held-out'} fonts. Online, MNIST downloads itself.")
     return images, labels, source

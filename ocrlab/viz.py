@@ -33,7 +33,7 @@ def show_images(images: torch.Tensor, titles: Sequence[str] | None = None, ncols
     images = as_image_batch(images).detach().cpu()
     fig, axes = _grid(len(images), ncols, cell, aspect=images.shape[-2] / images.shape[-1])
     for i, (ax, img) in enumerate(zip(axes, images)):
-        ax.imshow(img[0] if img.shape[0] == 1 else img.permute(1, 2, 0), cmap=cmap)
+        ax.imshow((img[0] if img.shape[0] == 1 else img.permute(1, 2, 0)).numpy(), cmap=cmap)
         if titles is not None:
             ax.set_title(str(titles[i]), fontsize=8)
     if title:
@@ -72,7 +72,7 @@ def plot_confusion_matrix(matrix: torch.Tensor, classes: Sequence[str], normaliz
     shown = m / m.sum(1, keepdim=True).clamp_min(1) if normalize else m
     n = len(classes)
     fig, ax = plt.subplots(figsize=(0.55 * n + 2.5, 0.55 * n + 2))
-    im = ax.imshow(shown, cmap="Blues")
+    im = ax.imshow(shown.numpy(), cmap="Blues")
     ax.set_xticks(range(n), classes, rotation=60 if max(map(len, classes)) > 2 else 0, fontsize=8)
     ax.set_yticks(range(n), classes, fontsize=8)
     ax.set(xlabel="predicted", ylabel="true", title=title)
@@ -117,14 +117,14 @@ def show_first_layer(model: nn.Module, image: torch.Tensor, max_maps: int = 16) 
     kernels = conv.weight.detach().cpu().mean(1)  # average over input channels
     k = min(max_maps, len(maps))
     fig, axes = plt.subplots(2, k + 1, figsize=(1.3 * (k + 1), 2.9), squeeze=False)
-    axes[0, 0].imshow(image.cpu().reshape(image.shape[-2:]), cmap="gray")
+    axes[0, 0].imshow(image.cpu().reshape(image.shape[-2:]).numpy(), cmap="gray")
     axes[0, 0].set_title("input", fontsize=8)
     axes[1, 0].axis("off")
     for i in range(k):
         bound = kernels[i].abs().max().item()
-        axes[0, i + 1].imshow(kernels[i], cmap="RdBu_r", vmin=-bound, vmax=bound)
+        axes[0, i + 1].imshow(kernels[i].numpy(), cmap="RdBu_r", vmin=-bound, vmax=bound)
         axes[0, i + 1].set_title(f"kernel {i}", fontsize=8)
-        axes[1, i + 1].imshow(maps[i], cmap="magma")
+        axes[1, i + 1].imshow(maps[i].numpy(), cmap="magma")
         axes[1, i + 1].set_title(f"map {i}", fontsize=8)
     for ax in axes.flat:
         ax.set_xticks([])
