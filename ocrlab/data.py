@@ -93,12 +93,11 @@ def search_roots(root: str | os.PathLike | None = None) -> list[Path]:
     return [PROJECT_DATA]
 
 
-def _official_gz_md5(spec: DatasetSpec) -> tuple[dict[str, str], list[str]]:
-    """The official .gz md5s and download mirrors, read from torchvision (the single source of truth)."""
+def _official_gz_md5(spec: DatasetSpec) -> dict[str, str]:
+    """The official .gz md5s, read from torchvision (the single source of truth)."""
     import torchvision.datasets
 
-    cls = getattr(torchvision.datasets, spec.torchvision_class)
-    return dict(cls.resources), list(cls.mirrors)
+    return dict(getattr(torchvision.datasets, spec.torchvision_class).resources)
 
 
 def _md5(data: bytes) -> str:
@@ -220,7 +219,7 @@ def _load_cached(name: str, split: str, roots: tuple[Path, ...], download: bool)
             raise DatasetNotFoundError(_missing_message(spec, split, folders, reason))
     elif folder is None:
         raise DatasetNotFoundError(_missing_message(spec, split, folders, "download=False"))
-    official, _ = _official_gz_md5(spec)
+    official = _official_gz_md5(spec)
     out = []
     for kind in ("images", "labels"):
         fname = _FILES[(split, kind)]

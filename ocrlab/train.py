@@ -132,8 +132,10 @@ def preprocess(images: torch.Tensor, normalization: tuple[float, float], channel
     """uint8 or float images → normalised float32 batch ``(N, C, H, W)`` on the images' device."""
     x = as_image_batch(images)
     mean, std = normalization
-    x = x.float().div_(255.0) if x.dtype == torch.uint8 else x.float()
-    x = x.sub_(mean).div_(std) if x.data_ptr() != images.data_ptr() else (x - mean) / std
+    if x.dtype == torch.uint8:
+        x = x.float().div_(255.0).sub_(mean).div_(std)  # a fresh float tensor: safe to work in place
+    else:
+        x = (x.float() - mean) / std  # never modify the caller's float images
     return x.contiguous(memory_format=torch.channels_last) if channels_last else x
 
 
@@ -238,6 +240,8 @@ def fit(
     train_x, train_y = _check_data(train, "train")
     test_xy = _check_data(test, "test") if test is not None else None
     dev = get_device(device, verbose=verbose)
+    if test_xy is not None:
+        test_xy = (test_xy[0].to(dev), test_xy[1])  # moved once, not at every epoch's evaluation
     if seed is not None:
         seed_everything(seed)
     amp_dtype = _amp_dtype(dev, amp)

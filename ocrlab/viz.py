@@ -13,7 +13,8 @@ import torch
 import torch.nn as nn
 from matplotlib.figure import Figure
 
-from .train import Evaluation, History, as_image_batch, input_normalization, preprocess
+from .features import feature_maps
+from .train import Evaluation, History, as_image_batch
 
 
 def _grid(n: int, ncols: int, cell: float = 1.1, extra_height: float = 0.25, aspect: float = 1.0):
@@ -105,16 +106,13 @@ def show_mistakes(images: torch.Tensor, evaluation: Evaluation, classes: Sequenc
                        title=f"{len(wrong)} mistakes of {len(evaluation.labels)}; most confident first")
 
 
-@torch.no_grad()
 def show_first_layer(model: nn.Module, image: torch.Tensor, max_maps: int = 16) -> Figure:
     """The first convolution's kernels and the feature maps they produce on one image ``(H, W)``."""
-    conv = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
+    name, conv = next(((n, m) for n, m in model.named_modules() if isinstance(m, nn.Conv2d)), (None, None))
     if conv is None:
         raise ValueError("The model has no nn.Conv2d layer to show.")
-    device = conv.weight.device
-    x = preprocess(as_image_batch(image[None] if image.dim() == 2 else image).to(device), input_normalization(model))
-    maps = conv(x.to(conv.weight.dtype))[0].cpu()
-    kernels = conv.weight.detach().cpu().mean(1)  # average over input channels
+    maps = feature_maps(model, image, layers=[name]).layers[name].maps
+    kernels = conv.weight.detach().float().cpu().mean(1)  # average over input channels
     k = min(max_maps, len(maps))
     fig, axes = plt.subplots(2, k + 1, figsize=(1.3 * (k + 1), 2.9), squeeze=False)
     axes[0, 0].imshow(image.cpu().reshape(image.shape[-2:]).numpy(), cmap="gray")
