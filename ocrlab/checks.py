@@ -52,7 +52,7 @@ def check_stroke_detector(kernel, orientation: str = "horizontal") -> bool:
     """A 3×3 kernel that responds (after ReLU) at least 3× more to a stroke of ``orientation`` than across it."""
     import torch
 
-    from .conv import filter_image
+    from .strokes import filter_image
 
     name = f"{orientation} stroke detector"
     kernel = torch.as_tensor(kernel, dtype=torch.float32)
@@ -99,7 +99,7 @@ def check_output_size(fn) -> bool:
 
 def check_receptive_field(answer, layers) -> bool:
     """``answer`` must be the receptive field size of ``layers`` (modules or (kernel, stride, dilation) tuples)."""
-    from .conv import receptive_field
+    from .shapes import receptive_field
 
     rf = receptive_field(layers)
     return report(answer == rf.size, "receptive field", f"you said {answer}. Go layer by layer from r = 1, j = 1: "

@@ -12,7 +12,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .train import Data, _check_data, normalization_stats, preprocess, seed_everything
+from .inputs import Data, check_labelled, normalization_stats, preprocess
+from .train import seed_everything
 
 
 @dataclass
@@ -47,7 +48,7 @@ def trace_training(model: nn.Module, train: Data, *, steps: int, layers: list[st
     weight gradient, before the optimizer step. Plain SGD with momentum and a constant learning rate, so the
     comparison is about the architecture, not the schedule. Runs on the CPU.
     """
-    images, labels = _check_data(train, "train")
+    images, labels = check_labelled(train, "train")
     seed_everything(seed)
     modules = dict(model.named_modules())
     layers = conv_layers(model) if layers is None else layers

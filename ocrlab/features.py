@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .train import as_image_batch, input_normalization, preprocess
+from .inputs import as_image_batch, input_normalization, preprocess
 
 CONV_TYPES = (nn.Conv2d,)
 ACTIVATION_TYPES = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Tanh, nn.Sigmoid, nn.Hardtanh)

@@ -23,9 +23,7 @@ import torch.nn.functional as F
 
 from .config import progress_enabled
 from .device import get_device
-
-Data = tuple[torch.Tensor, torch.Tensor]
-
+from .inputs import Data, as_image_batch, check_labelled, input_normalization, normalization_stats, preprocess
 
 class TrainingDivergedError(RuntimeError):
     """The loss became NaN or infinite; ``history`` holds the epochs completed before that."""
@@ -85,68 +83,6 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
-
-
-# ---------------------------------------------------------------------------------------------- input checks
-def as_image_batch(images: torch.Tensor, name: str = "images") -> torch.Tensor:
-    """Validate images and give them a channel axis: ``(N, H, W)`` → ``(N, 1, H, W)``; ``(N, C, H, W)`` kept."""
-    if not isinstance(images, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(images).__name__}")
-    if images.dim() == 3:
-        images = images[:, None]
-    if images.dim() != 4:
-        raise ValueError(f"{name} must have shape (N, H, W) or (N, C, H, W); got {tuple(images.shape)}")
-    if len(images) == 0:
-        raise ValueError(f"{name} is empty")
-    return images
-
-
-def _check_data(data: Data, name: str) -> tuple[torch.Tensor, torch.Tensor]:
-    if not (isinstance(data, (tuple, list)) and len(data) == 2):
-        raise TypeError(f"{name} must be a pair (images, labels), got {type(data).__name__}")
-    images, labels = as_image_batch(data[0], f"{name} images"), data[1]
-    if not isinstance(labels, torch.Tensor) or labels.dim() != 1:
-        raise ValueError(f"{name} labels must be a 1-D tensor; got {getattr(labels, 'shape', type(labels))}")
-    if len(labels) != len(images):
-        raise ValueError(f"{name}: {len(images)} images but {len(labels)} labels; they must match one to one")
-    if labels.dtype.is_floating_point:
-        raise ValueError(f"{name} labels must be integer class indices, got dtype {labels.dtype}")
-    if labels.min() < 0:
-        raise ValueError(f"{name} labels must be ≥ 0, found {int(labels.min())}")
-    return images, labels.long()
-
-
-def normalization_stats(images: torch.Tensor) -> tuple[float, float]:
-    """Mean and standard deviation of images scaled to [0, 1] (uint8 images are divided by 255)."""
-    x = as_image_batch(images)
-    scale = 255.0 if x.dtype == torch.uint8 else 1.0
-    total, total_sq, count = 0.0, 0.0, 0
-    for chunk in x.split(8192):
-        c = chunk.double() / scale
-        total, total_sq, count = total + c.sum().item(), total_sq + (c * c).sum().item(), count + c.numel()
-    mean = total / count
-    return mean, math.sqrt(max(total_sq / count - mean * mean, 1e-12))
-
-
-def preprocess(images: torch.Tensor, normalization: tuple[float, float], channels_last: bool = False) -> torch.Tensor:
-    """uint8 or float images → normalised float32 batch ``(N, C, H, W)`` on the images' device."""
-    x = as_image_batch(images)
-    mean, std = normalization
-    if x.dtype == torch.uint8:
-        x = x.float().div_(255.0).sub_(mean).div_(std)  # a fresh float tensor: safe to work in place
-    else:
-        x = (x.float() - mean) / std  # never modify the caller's float images
-    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
-
-
-def input_normalization(model: nn.Module) -> tuple[float, float]:
-    """The (mean, std) a model was trained with by ``fit``; (0, 1) with a warning for other models."""
-    norm = getattr(model, "input_normalization", None)
-    if norm is None:
-        print("Note: this model was not trained with ocrlab.train.fit, so inputs are only scaled to [0, 1]; "
-              "pass normalization=(mean, std) if it expects something else.")
-        return (0.0, 1.0)
-    return tuple(norm)
 
 
 # ------------------------------------------------------------------------------------------------ mechanics
@@ -237,8 +173,8 @@ def fit(
     if epochs < 1 or batch_size < 1 or lr <= 0:
         raise ValueError(f"epochs and batch_size must be ≥ 1 and lr > 0; got epochs={epochs}, "
                          f"batch_size={batch_size}, lr={lr}")
-    train_x, train_y = _check_data(train, "train")
-    test_xy = _check_data(test, "test") if test is not None else None
+    train_x, train_y = check_labelled(train, "train")
+    test_xy = check_labelled(test, "test") if test is not None else None
     dev = get_device(device, verbose=verbose)
     if test_xy is not None:
         test_xy = (test_xy[0].to(dev), test_xy[1])  # moved once, not at every epoch's evaluation
@@ -385,7 +321,7 @@ def evaluate(
     channels_last: bool | None = None,
 ) -> Evaluation:
     """Accuracy, mean cross-entropy, predictions and probabilities of ``model`` on ``data = (images, labels)``."""
-    images, labels = _check_data(data, "data")
+    images, labels = check_labelled(data, "data")
     probs = predict(model, images, batch_size=batch_size, device=device, normalization=normalization,
                     channels_last=channels_last)
     if probs.shape[1] <= int(labels.max()):

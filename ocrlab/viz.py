@@ -14,7 +14,8 @@ import torch.nn as nn
 from matplotlib.figure import Figure
 
 from .features import feature_maps
-from .train import Evaluation, History, as_image_batch
+from .inputs import as_image_batch
+from .train import Evaluation, History
 
 
 def _grid(n: int, ncols: int, cell: float = 1.1, extra_height: float = 0.25, aspect: float = 1.0):

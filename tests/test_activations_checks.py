@@ -5,7 +5,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ocrlab import activations as act
-from ocrlab import checks, conv
+from ocrlab import checks, conv, shapes, strokes
 
 
 def test_activations_match_torch_values_and_gradients():
@@ -41,10 +41,10 @@ def test_dead_unit_fraction_and_sgd():
 def test_checks_accept_right_answers_and_hint_on_wrong_ones(capsys):
     assert checks.check_conv2d(lambda x, w, stride, padding: conv.conv2d(x, w, stride=stride, padding=padding))
     assert not checks.check_conv2d(lambda x, w, stride, padding: conv.convolve2d(x, w))  # raises inside: a hint
-    assert checks.check_stroke_detector(conv.KERNEL_PRESETS["vertical_stroke"], "vertical")
+    assert checks.check_stroke_detector(strokes.KERNEL_PRESETS["vertical_stroke"], "vertical")
     assert not checks.check_stroke_detector(torch.ones(3, 3), "vertical")
     assert checks.check_param_count(1216, nn.Conv2d(3, 16, 5)) and not checks.check_param_count(1200, nn.Conv2d(3, 16, 5))
-    assert checks.check_output_size(conv.output_size)
+    assert checks.check_output_size(shapes.output_size)
     assert not checks.check_output_size(lambda h, k, s, p, d: (h + 2 * p - k) // s + 1)
     assert checks.check_receptive_field(7, [(3, 1)] * 3) and not checks.check_receptive_field(9, [(3, 1)] * 3)
     assert checks.check_pool(lambda x, k: conv.max_pool2d(x, k)) and checks.check_pool(conv.avg_pool2d, "avg")

@@ -7,7 +7,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ocrlab import conv
+from ocrlab import conv, shapes, strokes
 
 
 def _random_conv_case(rng: random.Random):
@@ -97,11 +97,11 @@ def test_output_size_matches_torch_on_exhaustive_grid():
         effective = d * (k - 1) + 1
         if effective > h + 2 * p:
             with pytest.raises(ValueError, match="larger than the padded input"):
-                conv.output_size(h, k, s, p, d)
+                shapes.output_size(h, k, s, p, d)
             continue
         shape = F.conv2d(torch.zeros(1, 1, h, h), torch.zeros(1, 1, k, k), stride=s, padding=p, dilation=d).shape
-        assert conv.output_size(h, k, s, p, d) == shape[-1], (h, k, s, p, d)
-        assert 0 <= conv.dropped_pixels(h, k, s, p, d) < s
+        assert shapes.output_size(h, k, s, p, d) == shape[-1], (h, k, s, p, d)
+        assert 0 <= shapes.dropped_pixels(h, k, s, p, d) < s
         checked += 1
     assert checked > 400
 
@@ -112,18 +112,18 @@ def test_transposed_output_size_matches_conv_transpose():
             expected = (h - 1) * s - 2 * p + d * (k - 1) + op + 1
             if expected < 1:
                 with pytest.raises(ValueError, match="less padding"):
-                    conv.transposed_output_size(h, k, s, p, op, d)
+                    shapes.transposed_output_size(h, k, s, p, op, d)
                 continue
             layer = nn.ConvTranspose2d(1, 1, k, s, p, op, dilation=d)
-            assert conv.transposed_output_size(h, k, s, p, op, d) == layer(torch.zeros(1, 1, h, h)).shape[-1]
+            assert shapes.transposed_output_size(h, k, s, p, op, d) == layer(torch.zeros(1, 1, h, h)).shape[-1]
 
 
 def test_dropped_pixels_and_same_padding():
-    assert conv.output_size(28, 3, 2) == 13 and conv.dropped_pixels(28, 3, 2) == 1
-    assert conv.dropped_pixels(28, 2, 2) == 0
-    assert conv.same_padding(5) == 2 and conv.same_padding(3, dilation=2) == 2
+    assert shapes.output_size(28, 3, 2) == 13 and shapes.dropped_pixels(28, 3, 2) == 1
+    assert shapes.dropped_pixels(28, 2, 2) == 0
+    assert shapes.same_padding(5) == 2 and shapes.same_padding(3, dilation=2) == 2
     with pytest.raises(ValueError, match="D·\\(F−1\\) even"):
-        conv.same_padding(4)
+        shapes.same_padding(4)
 
 
 def test_receptive_field_matches_gradient():
@@ -136,10 +136,10 @@ def test_receptive_field_matches_gradient():
                       nn.AvgPool2d(3, 1, 1)),
     ]
     for model in stacks:
-        rf = conv.receptive_field(model)
-        assert conv.gradient_receptive_field(model.eval(), input_size=72) == (rf.size, rf.size)
-    assert conv.receptive_field([(3, 1)] * 3).size == 7
-    rf = conv.receptive_field([(5, 1), (2, 2), (5, 1), (2, 2)])  # LeNet-5's feature extractor
+        rf = shapes.receptive_field(model)
+        assert shapes.gradient_receptive_field(model.eval(), input_size=72) == (rf.size, rf.size)
+    assert shapes.receptive_field([(3, 1)] * 3).size == 7
+    rf = shapes.receptive_field([(5, 1), (2, 2), (5, 1), (2, 2)])  # LeNet-5's feature extractor
     assert (rf.size, rf.jump) == (16, 4) and len(rf.layers) == 4 and "RF" in rf.table()
 
 
@@ -147,17 +147,17 @@ def test_filter_image_and_presets():
     from ocrlab.synth import render_character
 
     image = render_character("I")  # a vertical bar
-    vertical = conv.filter_image(image, conv.KERNEL_PRESETS["vertical_stroke"])
-    horizontal = conv.filter_image(image, conv.KERNEL_PRESETS["horizontal_stroke"])
+    vertical = strokes.filter_image(image, strokes.KERNEL_PRESETS["vertical_stroke"])
+    horizontal = strokes.filter_image(image, strokes.KERNEL_PRESETS["horizontal_stroke"])
     assert vertical.shape == image.shape
     assert vertical.clamp(min=0).sum() > 3 * horizontal.clamp(min=0).sum()  # total positive response
-    torch.testing.assert_close(conv.filter_image(image, conv.KERNEL_PRESETS["identity"]), image.float() / 255)
-    for name, kernel in conv.KERNEL_PRESETS.items():
+    torch.testing.assert_close(strokes.filter_image(image, strokes.KERNEL_PRESETS["identity"]), image.float() / 255)
+    for name, kernel in strokes.KERNEL_PRESETS.items():
         assert kernel.shape[0] == kernel.shape[1] in (3, 5), name
 
 
 def test_macs():
-    assert conv.conv2d_macs((1, 1, 28, 28), (6, 1, 5, 5), padding=2) == 6 * 28 * 28 * 25
+    assert shapes.conv2d_macs((1, 1, 28, 28), (6, 1, 5, 5), padding=2) == 6 * 28 * 28 * 25
 
 
 # ------------------------------------------------------------------------------------------------ bad input
@@ -182,14 +182,14 @@ def test_macs():
     (lambda: conv.max_pool2d(torch.zeros(1, 1, 2, 2), 3), "Max-pooling window 3×3 is larger"),
     (lambda: conv.max_pool2d(torch.zeros(1, 1, 8, 8), 2, padding=2), "at most half the kernel size"),
     (lambda: conv.avg_pool2d(torch.zeros(8, 8), 2), "4 dimensions .* or 3"),
-    (lambda: conv.output_size(5, 7), "effective size 7 is larger than the padded input 5 \\+ 2·0 = 5"),
-    (lambda: conv.output_size(5, 3, dilation=3), "effective size 7 \\(kernel 3 with dilation 3\\)"),
-    (lambda: conv.output_size(0, 3), "input size must be positive, got 0"),
-    (lambda: conv.output_size(5, 3, stride=0), "stride must be positive, got 0"),
-    (lambda: conv.output_size(5, 3, padding=-1), "padding must be ≥ 0, got -1"),
-    (lambda: conv.output_size(5, 3, dilation=0), "dilation must be positive, got 0"),
-    (lambda: conv.transposed_output_size(5, 3, stride=2, output_padding=2), "output_padding \\(2\\) must be smaller"),
-    (lambda: conv.receptive_field([nn.Conv2d(1, 1, 3), nn.Flatten()]), "layer 1 \\(Flatten\\) has no receptive"),
+    (lambda: shapes.output_size(5, 7), "effective size 7 is larger than the padded input 5 \\+ 2·0 = 5"),
+    (lambda: shapes.output_size(5, 3, dilation=3), "effective size 7 \\(kernel 3 with dilation 3\\)"),
+    (lambda: shapes.output_size(0, 3), "input size must be positive, got 0"),
+    (lambda: shapes.output_size(5, 3, stride=0), "stride must be positive, got 0"),
+    (lambda: shapes.output_size(5, 3, padding=-1), "padding must be ≥ 0, got -1"),
+    (lambda: shapes.output_size(5, 3, dilation=0), "dilation must be positive, got 0"),
+    (lambda: shapes.transposed_output_size(5, 3, stride=2, output_padding=2), "output_padding \\(2\\) must be smaller"),
+    (lambda: shapes.receptive_field([nn.Conv2d(1, 1, 3), nn.Flatten()]), "layer 1 \\(Flatten\\) has no receptive"),
     (lambda: conv.convolve2d(torch.zeros(2, 2), torch.zeros(3, 3)), "kernel 3×3 is larger than the image 2×2"),
     (lambda: conv.convolve2d(torch.zeros(5, 5), torch.zeros(3, 3), mode="circular"), "mode must be"),
 ])

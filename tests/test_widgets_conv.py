@@ -5,7 +5,7 @@ import torch
 
 pytest.importorskip("ipywidgets")
 
-from ocrlab import conv  # noqa: E402
+from ocrlab import shapes, strokes  # noqa: E402
 from ocrlab.widgets import ActivationExplorer, KernelExplorer, OutputSizeCalculator, PoolingExplorer  # noqa: E402
 
 
@@ -17,8 +17,8 @@ def test_kernel_explorer_preset_changes_output():
     torch.testing.assert_close(before, w.input_image.float() / 255)
     w.preset.value = "sobel_x"
     assert w.image.value != before_png
-    torch.testing.assert_close(w.kernel(), conv.KERNEL_PRESETS["sobel_x"])
-    torch.testing.assert_close(w.result, conv.filter_image(w.input_image, conv.KERNEL_PRESETS["sobel_x"]))
+    torch.testing.assert_close(w.kernel(), strokes.KERNEL_PRESETS["sobel_x"])
+    torch.testing.assert_close(w.result, strokes.filter_image(w.input_image, strokes.KERNEL_PRESETS["sobel_x"]))
     w.preset.value = "box_blur_5"
     assert w.kernel_size.value == 5 and w.kernel().shape == (5, 5)
 
@@ -59,7 +59,7 @@ def test_output_size_calculator_updates_and_flags():
     w.kernel.value = 9  # larger than the input: flagged, not raised
     assert not w.report.valid and "invalid" in w.result.value and "larger than the padded input" in w.result.value
     w.padding.value = 1
-    assert w.report.valid and w.report.size == conv.output_size(7, 9, 3, 1)
+    assert w.report.valid and w.report.size == shapes.output_size(7, 9, 3, 1)
 
 
 def test_pooling_explorer_measures_less_change_with_pooling():

@@ -1,6 +1,6 @@
 """Kernel explorer: edit a 3×3 or 5×5 kernel (or pick a preset) and see what it does to a glyph or a digit.
 
-A thin view over ``ocrlab.conv.filter_image`` and ``ocrlab.conv.KERNEL_PRESETS``; ``KernelExplorer().result``
+A thin view over ``ocrlab.strokes.filter_image`` and ``ocrlab.strokes.KERNEL_PRESETS``; ``KernelExplorer().result``
 holds the last computed output so tests can check what the widget shows.
 """
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipywidgets as W
 import torch
 
-from ..conv import KERNEL_PRESETS, filter_image
+from ..strokes import KERNEL_PRESETS, filter_image
 from ..synth import FONTS, render_character
 from ._png import figure_png, new_figure
 

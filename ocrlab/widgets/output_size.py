@@ -1,12 +1,12 @@
 """Output-size calculator: sliders for input, kernel, stride, padding and dilation; the formula with the numbers
 in, the result, and a drawing of where the kernel lands on the padded input. Invalid settings and strides that
-drop pixels are flagged in the result, never raised. A thin view over ``ocrlab.conv.explain_output_size``."""
+drop pixels are flagged in the result, never raised. A thin view over ``ocrlab.shapes.explain_output_size``."""
 from __future__ import annotations
 
 import ipywidgets as W
 from matplotlib.patches import Rectangle
 
-from ..conv import OutputSizeReport, explain_output_size
+from ..shapes import OutputSizeReport, explain_output_size
 from ._png import figure_png, new_figure
 
 

@@ -1,11 +1,11 @@
 """Pooling explorer: move a glyph by a pixel or two and watch how much its stroke features change, with and
-without pooling. A thin view over ``ocrlab.conv.stroke_features`` and ``ocrlab.conv.shift_change``."""
+without pooling. A thin view over ``ocrlab.strokes.stroke_features`` and ``ocrlab.strokes.shift_change``."""
 from __future__ import annotations
 
 import ipywidgets as W
 import torch
 
-from ..conv import STROKE_BANK, shift_change, shift_images, stroke_features
+from ..strokes import STROKE_BANK, shift_change, shift_images, stroke_features
 from ..synth import FONTS, render_character
 from ._png import figure_png, new_figure
 
