@@ -3,12 +3,15 @@ VENV   ?= .venv
 PYTHON ?= python3
 STAMP  := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+# CPU=1: PyTorch's CPU-only wheels (a few hundred MB) instead of the multi-GB CUDA build, on Linux without a GPU
+CPU    ?=
+PIP_EXTRA := $(if $(filter 1,$(CPU)),--extra-index-url https://download.pytorch.org/whl/cpu,)
 
 .PHONY: lab test test-fast clean-venv
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install -r requirements.txt
+	$(VENV)/bin/python -m pip install $(PIP_EXTRA) -r requirements.txt
 	touch $(STAMP)
 
 lab: $(STAMP)  ## install (first time) and open the course in JupyterLab

@@ -39,8 +39,22 @@ def random_affine_thetas(
     return torch.cat([inv, -inv @ t], dim=2).float()
 
 
-def warp(images: torch.Tensor, thetas: torch.Tensor, fill: float = 0.0) -> torch.Tensor:
-    """Apply per-image affine maps to a float batch ``(B, C, H, W)``; uncovered pixels get ``fill``."""
+def background(images: torch.Tensor) -> torch.Tensor:
+    """Each image's background value ``(B, 1, 1, 1)``: the median of its border pixels, whatever the polarity
+    (ink-free borders are background in glyph and line images) and whatever normalisation was applied."""
+    b = len(images)
+    border = torch.cat([images[..., 0, :].reshape(b, -1), images[..., -1, :].reshape(b, -1),
+                        images[..., :, 0].reshape(b, -1), images[..., :, -1].reshape(b, -1)], dim=1)
+    return border.median(dim=1).values.reshape(b, 1, 1, 1)
+
+
+def warp(images: torch.Tensor, thetas: torch.Tensor, fill: float | torch.Tensor | str = "background") -> torch.Tensor:
+    """Apply per-image affine maps to a float batch ``(B, C, H, W)``; uncovered pixels get ``fill``: a value, a
+    per-image tensor ``(B, 1, 1, 1)``, or ``"background"`` (each image's own background, see ``background``)."""
+    if isinstance(fill, str):
+        if fill != "background":
+            raise ValueError(f"fill must be a number, a tensor or 'background', got {fill!r}")
+        fill = background(images)
     grid = F.affine_grid(thetas.to(images.device, images.dtype), list(images.shape), align_corners=False)
     out = F.grid_sample(images - fill, grid, align_corners=False, padding_mode="zeros")
     return out + fill
@@ -50,14 +64,15 @@ def warp(images: torch.Tensor, thetas: torch.Tensor, fill: float = 0.0) -> torch
 class RandomAffine:
     """Random rotation, zoom, shift and shear of each image in a batch, on whatever device the batch is on.
 
-    ``fill`` is the value of the background after normalisation (ink-free pixels), so borders stay blank.
+    ``fill`` paints the pixels the warp uncovers: by default each image's own background (``background``), which
+    is right for normalised batches, where blank paper is not 0; or a fixed value.
     """
 
     rotation: float = 10.0
     scale: tuple[float, float] = (0.9, 1.1)
     shift: float = 0.08
     shear: float = 0.1
-    fill: float = 0.0
+    fill: float | str = "background"
 
     def __call__(self, images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         thetas = random_affine_thetas(len(images), self.rotation, self.scale, self.shift, self.shear, generator)

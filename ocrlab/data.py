@@ -154,10 +154,12 @@ def _candidates(spec: DatasetSpec, roots: list[Path]) -> list[Path]:
     return folders + [d for d in spec.system_dirs if d not in folders]
 
 
+def _offline_mode() -> bool:
+    return os.environ.get("OCRLAB_OFFLINE", "").strip().lower() in {"1", "true", "yes"}
+
+
 def _network_available(timeout: float = 2.0) -> bool:
     """Cheap check before a download attempt, so an offline machine fails fast instead of hanging."""
-    if os.environ.get("OCRLAB_OFFLINE", "").strip().lower() in {"1", "true", "yes"}:
-        return False
     try:
         socket.create_connection(("ossci-datasets.s3.amazonaws.com", 443), timeout=timeout).close()
         return True
@@ -167,6 +169,8 @@ def _network_available(timeout: float = 2.0) -> bool:
 
 def _download(spec: DatasetSpec, root: Path) -> str | None:
     """Download through torchvision into ``root``; return None on success or why it failed."""
+    if _offline_mode():
+        return "downloads are off: OCRLAB_OFFLINE=1"
     if not _network_available():
         return "no network connection"
     try:
@@ -188,7 +192,7 @@ def _missing_message(spec: DatasetSpec, split: str, folders: list[Path], reason:
         f"Expected files: {files} (torchvision's layout: <root>/{spec.folder}/raw/).",
     ]
     if reason:
-        lines.append(f"Download through torchvision failed ({reason}).")
+        lines.append(f"Not downloaded ({reason}).")
     lines.append(
         "To fix: connect to the internet and load again (it downloads automatically), or copy the files into "
         f"<root>/{spec.folder}/raw/ and set OCRLAB_DATA=<root> (or pass root=...)."
@@ -198,6 +202,12 @@ def _missing_message(spec: DatasetSpec, split: str, folders: list[Path], reason:
     if spec.name == "mnist":
         lines.append("Or use synthetic printed digits: ocrlab.data.load_digits() falls back to them automatically.")
     return "\n".join(lines)
+
+
+def locate(name: str, split: str = "train", root: str | os.PathLike | None = None) -> Path | None:
+    """The folder holding a dataset split's two files (not yet verified), or None when it is not on disk."""
+    spec = DATASETS[_canonical(name)]
+    return _find(spec, split, _candidates(spec, [p.resolve() for p in search_roots(root)]))
 
 
 def _find(spec: DatasetSpec, split: str, folders: list[Path]) -> Path | None:
@@ -218,7 +228,7 @@ def _load_cached(name: str, split: str, roots: tuple[Path, ...], download: bool)
         if folder is None:
             raise DatasetNotFoundError(_missing_message(spec, split, folders, reason))
     elif folder is None:
-        raise DatasetNotFoundError(_missing_message(spec, split, folders, "download=False"))
+        raise DatasetNotFoundError(_missing_message(spec, split, folders, "downloads were not asked for: download=False"))
     official = _official_gz_md5(spec)
     out = []
     for kind in ("images", "labels"):

@@ -1,6 +1,7 @@
 """Choose where tensors live: CUDA if present, else Apple's MPS, else the CPU; ``OCRLAB_DEVICE`` overrides."""
 from __future__ import annotations
 
+import itertools
 import os
 
 import torch
@@ -16,12 +17,21 @@ def _available(kind: str) -> bool:
     return kind == "cpu"
 
 
-def get_device(device: str | torch.device | None = None, verbose: bool = False) -> torch.device:
+def _fix_hint(source: str, argument: str) -> str:
+    """How to choose the CPU instead, in the words of wherever the bad device came from."""
+    if source == "OCRLAB_DEVICE":
+        return "Unset OCRLAB_DEVICE or set it to cpu."
+    return f"Use {argument} cpu." if argument.startswith("--") else f"Pass {argument}='cpu'."
+
+
+def get_device(device: str | torch.device | None = None, verbose: bool = False, argument: str = "device"
+               ) -> torch.device:
     """Resolve a device: the argument, else ``OCRLAB_DEVICE``, else the best available one.
 
-    An unknown name or a device this machine lacks is a ``ValueError`` that says what is available.
+    An unknown name or a device this machine lacks is a ``ValueError`` that says what is available and how to fix
+    it; ``argument`` names the setting in that message (``"--device"`` on the command line).
     """
-    source = "argument"
+    source = argument
     if device is None and os.environ.get("OCRLAB_DEVICE", "").strip():
         device, source = os.environ["OCRLAB_DEVICE"].strip(), "OCRLAB_DEVICE"
     if device is None:
@@ -40,13 +50,20 @@ def get_device(device: str | torch.device | None = None, verbose: bool = False) 
             have = [k for k in _KNOWN if _available(k)]
             raise ValueError(
                 f"Device {device!r} (from {source}) is not available on this machine; available: {', '.join(have)}. "
-                "Unset OCRLAB_DEVICE or pass device='cpu'."
+                + _fix_hint(source, argument)
             )
         if chosen.type == "cuda" and chosen.index is not None and chosen.index >= torch.cuda.device_count():
             raise ValueError(
-                f"Device {device!r} (from {source}) does not exist: this machine has {torch.cuda.device_count()} GPU(s)."
+                f"Device {device!r} (from {source}) does not exist: this machine has {torch.cuda.device_count()} GPU(s). "
+                + _fix_hint(source, argument)
             )
     if verbose:
         name = torch.cuda.get_device_name(chosen) if chosen.type == "cuda" else chosen.type.upper()
         print(f"Device: {chosen} ({name}; chosen by {source})")
     return chosen
+
+
+def model_device(model: torch.nn.Module) -> torch.device:
+    """Where a model's parameters (or, failing those, buffers) live; the CPU for a model with neither."""
+    tensor = next(itertools.chain(model.parameters(), model.buffers()), None)
+    return tensor.device if tensor is not None else torch.device("cpu")

@@ -1,7 +1,8 @@
-"""Look inside training: per-step loss and the gradient norm of chosen layers (notebook 07, plain vs residual).
+"""Look inside training: per-step loss and gradient norms, dead units, and exact numbers of plain SGD steps.
 
-``fit`` reports per epoch; the depth lesson needs per-step curves and gradients, so this short loop records them.
-Same data handling as ``fit`` (uint8 on the device, normalised per batch, seeded shuffling).
+``fit`` reports per epoch; the lessons on depth (07) and activations (04) need per-step curves, gradient norms
+and a bare optimiser, so these functions run ``fit`` with callbacks (``ocrlab.callbacks``) rather than a loop
+of their own.
 """
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .inputs import Data, check_labelled, normalization_stats, preprocess
-from .train import seed_everything
+from .callbacks import GradientNorms, LossRecorder, StopAfterSteps
+from .inputs import Data, check_labelled
+from .train import fit
 
 
 @dataclass
@@ -39,47 +41,72 @@ def conv_layers(model: nn.Module) -> list[str]:
     return [name for name, m in model.named_modules() if isinstance(m, nn.Conv2d)]
 
 
+def _fit_steps(model: nn.Module, train: Data, steps: int, batch_size: int, optimizer, seed: int,
+               callbacks: list, **kwargs) -> None:
+    """``fit`` for exactly ``steps`` optimiser steps at a constant learning rate, silently."""
+    images, _ = check_labelled(train, "train")
+    epochs = math.ceil(steps / math.ceil(len(images) / batch_size))
+    fit(model, train, epochs=epochs, batch_size=batch_size, optimizer=optimizer, schedule="constant", seed=seed,
+        callbacks=[*callbacks, StopAfterSteps(steps)], verbose=False, progress=False, **kwargs)
+
+
 def trace_training(model: nn.Module, train: Data, *, steps: int, layers: list[str] | None = None,
                    batch_size: int = 128, lr: float = 0.05, momentum: float = 0.9, weight_decay: float = 1e-4,
-                   seed: int = 0) -> StepTrace:
+                   seed: int = 0, device: str | torch.device | None = None) -> StepTrace:
     """Train ``model`` for ``steps`` SGD steps on ``train``, recording the loss and the gradient norm of ``layers``.
 
     ``layers`` are module names (default: every conv layer); the gradient norm is the L2 norm of the layer's
-    weight gradient, before the optimizer step. Plain SGD with momentum and a constant learning rate, so the
-    comparison is about the architecture, not the schedule. Runs on the CPU.
+    weight gradient, before the optimizer step. SGD with momentum and a constant learning rate, so the comparison
+    is about the architecture, not the schedule. Runs on ``device`` (default: the best available).
     """
-    images, labels = check_labelled(train, "train")
-    seed_everything(seed)
-    modules = dict(model.named_modules())
-    layers = conv_layers(model) if layers is None else layers
-    missing = [name for name in layers if name not in modules]
-    if missing:
-        raise ValueError(f"No layer named {missing} in the model; choose among {conv_layers(model)[:5]}…")
-    norm = normalization_stats(images)
-    model.input_normalization = norm
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
-    gen = torch.Generator().manual_seed(seed)
-    trace = StepTrace(grad_norms={name: [] for name in layers})
-    model.train()
-    perm = torch.randperm(len(labels), generator=gen)
-    cursor = 0
-    for step in range(steps):
-        if cursor + batch_size > len(labels):
-            perm, cursor = torch.randperm(len(labels), generator=gen), 0
-        idx = perm[cursor:cursor + batch_size]
-        cursor += batch_size
-        loss = F.cross_entropy(model(preprocess(images[idx], norm)), labels[idx])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        for name in layers:
-            trace.grad_norms[name].append(float(modules[name].weight.grad.norm()))
-        opt.step()
-        value = float(loss.detach())
-        if not math.isfinite(value):
-            raise RuntimeError(f"The loss became {value} at step {step + 1}; lower lr (now {lr:g}).")
-        trace.loss.append(value)
-    model.eval()
-    return trace
+    if steps < 1:
+        raise ValueError(f"steps must be ≥ 1, got {steps}")
+    grads = GradientNorms(conv_layers(model) if layers is None else layers)
+    losses = LossRecorder()
+    _fit_steps(model, train, steps, batch_size,
+               lambda params: torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay),
+               seed, [grads, losses], device=device, channels_last=False)
+    return StepTrace(losses.losses, grads.norms)
 
 
-__all__ = ["StepTrace", "conv_layers", "trace_training"]
+def sgd_steps(model: nn.Module, x: torch.Tensor, y: torch.Tensor, lr: float, steps: int, batch_size: int = 128,
+              seed: int = 0) -> float:
+    """``steps`` plain SGD updates (no momentum, schedule or weight decay) on ``(x, y)``; returns the last loss.
+
+    Deliberately bare: notebook 04 wants to see what one too-large learning rate does. Float inputs are used
+    as they are (no normalisation). For real training use ``ocrlab.train.fit``.
+    """
+    losses = LossRecorder()
+    _fit_steps(model, (x, y), steps, batch_size, lambda params: torch.optim.SGD(params, lr=lr), seed, [losses],
+               normalization=(0.0, 1.0), weight_decay=0.0, channels_last=False)
+    return losses.losses[-1]
+
+
+def layer_gradient_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> list[float]:
+    """‖∂loss/∂W‖ of every conv/linear weight, input side first, after one cross-entropy backward pass.
+
+    The model's gradients are left as they were (cleared afterwards)."""
+    model.zero_grad()
+    F.cross_entropy(model(x), y).backward()
+    norms = [float(m.weight.grad.norm()) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    model.zero_grad()
+    return norms
+
+
+@torch.no_grad()
+def dead_unit_fraction(model: nn.Sequential, x: torch.Tensor) -> list[float]:
+    """Per hidden layer, the fraction of units whose pre-activation is ≤ 0 for *every* input in ``x``.
+
+    For a ReLU such a unit outputs 0 and passes no gradient to its own weights for these inputs; a Leaky ReLU
+    unit in the same state still passes slope·gradient and can recover.
+    """
+    fractions, h = [], x
+    layers = list(model)
+    for i, layer in enumerate(layers):
+        h = layer(h)
+        if isinstance(layer, nn.Linear) and i + 1 < len(layers):  # a hidden layer: an activation follows
+            fractions.append(float((h <= 0).all(dim=0).float().mean()))
+    return fractions
+
+
+__all__ = ["StepTrace", "conv_layers", "trace_training", "sgd_steps", "layer_gradient_norms", "dead_unit_fraction"]

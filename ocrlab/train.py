@@ -1,10 +1,11 @@
-"""Fast, honest training for small image classifiers: ``fit``, ``evaluate`` and their helpers.
+"""Fast, honest training for small image classifiers: ``fit``, ``evaluate``, ``predict``.
 
 The whole dataset lives on the device as uint8 tensors; each step gathers a batch with a seeded permutation,
 converts and normalises it on the device, optionally augments it there, and runs the model (channels_last,
 mixed precision on CUDA). No DataLoader, no per-sample Python, no PIL in the hot path: on a 2-core CPU this is
 faster than a plain hand-written loop, and several times faster than the textbook DataLoader pipeline
-(``benchmarks/train_speed.py`` measures both).
+(``benchmarks/train_speed.py`` measures both). ``fit`` is the only training loop: progress bars, live plots,
+per-step records and checkpoints listen to its events (``ocrlab.callbacks``).
 """
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import math
 import os
 import random
 import time
-from dataclasses import dataclass, field
+import warnings
+from dataclasses import dataclass, field, fields
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
@@ -21,8 +23,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .callbacks import Callback, Report, Run, StopTraining, as_callbacks
+from .checkpoints import load_checkpoint, load_weights, read_checkpoint, save_checkpoint
 from .config import progress_enabled
-from .device import get_device
+from .device import get_device, model_device
 from .inputs import Data, as_image_batch, check_labelled, input_normalization, normalization_stats, preprocess
 
 class TrainingDivergedError(RuntimeError):
@@ -47,6 +51,12 @@ class History:
     device: str = ""
     settings: dict = field(default_factory=dict)
     interrupted: bool = False
+
+    def append(self, record: dict) -> None:
+        """Add one finished epoch: every per-epoch list grows together, so they always have equal lengths."""
+        for f in fields(self):
+            if isinstance(getattr(self, f.name), list) and f.name in record:
+                getattr(self, f.name).append(record[f.name])
 
     @property
     def train_seconds(self) -> float:
@@ -79,7 +89,9 @@ class Evaluation:
 
 
 def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch (CPU and CUDA) so a run can be repeated exactly on the CPU."""
+    """Seed Python, NumPy and torch (CPU and CUDA) so a run can be repeated exactly on the CPU.
+
+    Call it *before* building a model to fix its initial weights; ``fit(seed=...)`` seeds only training."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -87,10 +99,17 @@ def seed_everything(seed: int) -> None:
 
 # ------------------------------------------------------------------------------------------------ mechanics
 def _amp_dtype(device: torch.device, amp: bool | None) -> torch.dtype | None:
-    """bf16 on CUDA where supported (else fp16), nothing elsewhere: CPU autocast is slower on small convnets."""
-    if device.type != "cuda" or amp is False:
+    """bf16 autocast on CUDA by default (fp16 where bf16 is missing); on the CPU only when asked (``amp=True``),
+    since bf16 is usually slower than float32 for small convnets there; never on MPS (with a warning)."""
+    if amp is False or (amp is None and device.type != "cuda"):
         return None
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.type == "cpu":
+        return torch.bfloat16
+    warnings.warn(f"amp=True is ignored on {device.type}: ocrlab uses mixed precision on CUDA and the CPU only; "
+                  "training runs in float32.", stacklevel=3)
+    return None
 
 
 def _has_conv(model: nn.Module) -> bool:
@@ -121,18 +140,108 @@ def _make_schedule(kind: str | None, optimizer, lr: float, total_steps: int):
     raise ValueError(f"Unknown schedule {kind!r}; use 'onecycle', 'cosine' or 'constant'")
 
 
-def _progress(total: int, desc: str, enabled: bool):
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, leave=False, mininterval=0.5, unit="batch")
-
-
 def _diverged_message(epoch: int, step: int, lr: float, loss: float) -> str:
     return (f"Training stopped: the loss became {loss} at epoch {epoch}, step {step}. Usual causes: the "
             f"learning rate is too high (lr={lr:g}: try 3–10× lower), or the inputs contain NaN/inf or are not "
             "normalised. The model's weights are now unusable: re-create the model before training again.")
+
+
+def _emit(listeners: Sequence[Callback], event: str, run: Run) -> None:
+    for listener in listeners:
+        getattr(listener, event)(run)
+
+
+@torch.no_grad()
+def _check_labels_fit(model: nn.Module, sets: dict, norm: tuple[float, float], device: torch.device) -> None:
+    """One eval-mode forward pass up front: the model must output logits ``(N, classes)`` covering every label."""
+    images = next(iter(sets.values()))[0]
+    was_training = model.training
+    model.eval()
+    try:
+        out = model(preprocess(images[:1].to(device), norm))
+    finally:
+        model.train(was_training)
+    if out.ndim != 2:
+        raise ValueError(f"The model must return logits of shape (N, classes); it returned {tuple(out.shape)}.")
+    for name, (_, labels) in sets.items():
+        if int(labels.max()) >= out.shape[1]:
+            raise ValueError(f"The {name} labels go up to {int(labels.max())} but the model outputs {out.shape[1]} "
+                             f"classes: build the model with num_classes={int(labels.max()) + 1}, or check the labels.")
+
+
+def _restore(run: Run, resume, settings: dict) -> None:
+    """Continue a run from a checkpoint written during ``fit`` (``SaveEveryEpoch`` or ``--save``)."""
+    payload = read_checkpoint(resume, run.device) if not isinstance(resume, dict) else resume
+    state = payload.get("training")
+    if state is None:
+        raise ValueError(f"{resume} holds weights only (save_checkpoint), not a training state to resume; "
+                         "checkpoints written during training (--save, SaveEveryEpoch) can be resumed.")
+    saved = state["history"]["settings"]
+    keys = ["batch_size", "lr", "optimizer", "schedule"] + (["epochs"] if settings["schedule"] not in
+                                                             (None, "constant") else [])
+    changed = {k: (saved.get(k), settings[k]) for k in keys if saved.get(k) != settings[k]}
+    if changed:
+        raise ValueError("Cannot resume with different settings (checkpoint → now): " +
+                         ", ".join(f"{k} {a} → {b}" for k, (a, b) in changed.items()) +
+                         ". Resume with the settings of the interrupted run.")
+    load_weights(run.model, payload, resume if not isinstance(resume, dict) else "checkpoint")
+    run.optimizer.load_state_dict(state["optimizer"])
+    if run.scheduler is not None and state["scheduler"] is not None:
+        run.scheduler.load_state_dict(state["scheduler"])
+    for f in fields(run.history):
+        if f.name not in ("device", "settings", "interrupted"):
+            setattr(run.history, f.name, list(state["history"][f.name]))
+    run.generator.set_state(state["generator"].cpu())
+    torch.set_rng_state(state["torch_rng"].cpu())
+    run.step = int(state["step"])
+
+
+def _train_epoch(run: Run, xs: torch.Tensor, ys: torch.Tensor, batch_size: int, step: Callable,
+                 prepare: Callable, listeners: Sequence[Callback]) -> dict:
+    """One pass over the shuffled training set; returns the epoch's record for ``History.append``."""
+    run.model.train()
+    perm = torch.randperm(len(ys), generator=run.generator).to(run.device)
+    loss_sum = torch.zeros((), device=run.device)
+    correct = torch.zeros((), device=run.device, dtype=torch.long)
+    check_every = 1 if run.device.type == "cpu" else 25  # each finiteness check syncs a GPU; on the CPU it is free
+    start = time.perf_counter()
+    for i in range(run.steps_per_epoch):
+        idx = perm[i * batch_size:(i + 1) * batch_size]
+        y = ys[idx]
+        out, run.loss = step(prepare(xs[idx]), y, listeners)
+        run.step += 1
+        loss_sum += run.loss.detach() * len(y)
+        correct += (out.detach().argmax(1) == y).sum()
+        if (i + 1) % check_every == 0 and not torch.isfinite(loss_sum):
+            raise TrainingDivergedError(_diverged_message(run.epoch, i + 1, run.optimizer.param_groups[0]["lr"],
+                                                          float(run.loss.detach())), run.history)
+        _emit(listeners, "on_batch_end", run)
+    if run.device.type == "cuda":
+        torch.cuda.synchronize(run.device)
+    seconds = time.perf_counter() - start
+    train_loss = float(loss_sum) / len(ys)
+    if not math.isfinite(train_loss):
+        raise TrainingDivergedError(_diverged_message(run.epoch, run.steps_per_epoch,
+                                                      run.optimizer.param_groups[0]["lr"], train_loss), run.history)
+    return dict(epoch=run.epoch, train_loss=train_loss, train_acc=int(correct) / len(ys), seconds=seconds,
+                images_per_s=len(ys) / seconds)
+
+
+def _optimiser_step(run: Run, forward: Callable, criterion: Callable, scaler, autocast: Callable) -> Callable:
+    """The per-batch update as one function: forward, loss, backward (then ``on_after_backward``), step."""
+    def step(x: torch.Tensor, y: torch.Tensor, listeners: Sequence[Callback]):
+        with autocast():
+            out = forward(x)
+            loss = criterion(out, y)
+        run.optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        _emit(listeners, "on_after_backward", run)
+        scaler.step(run.optimizer)
+        scaler.update()
+        if run.scheduler is not None:
+            run.scheduler.step()
+        return out, loss
+    return step
 
 
 # ------------------------------------------------------------------------------------------------- training
@@ -157,131 +266,82 @@ def fit(
     compile: bool = False,
     seed: int | None = 0,
     progress: bool | None = None,
-    live_plot: bool = False,
-    callbacks: Sequence[Callable[["History"], None]] = (),
+    callbacks: Sequence[Callback | Callable[["History"], None]] = (),
+    resume: str | os.PathLike | dict | None = None,
     verbose: bool = True,
 ) -> History:
-    """Train ``model`` on ``train = (images, labels)``, evaluating on ``test`` after each epoch.
+    """Train ``model`` on ``train = (images, labels)``, evaluating on ``test`` after each epoch; return a ``History``.
 
-    Images are ``uint8 (N, H, W)``/``(N, C, H, W)`` (or float in [0, 1]); they are normalised per batch with the
-    training set's mean and std (stored on the model as ``model.input_normalization``). ``augment(x, generator)``
-    transforms a normalised float batch on the device (see ``ocrlab.augment``). Mixed precision (bf16) on CUDA,
-    channels_last for conv nets, optional ``torch.compile``. A NaN/inf loss raises ``TrainingDivergedError`` with
-    an explanation; Ctrl-C (kernel interrupt) stops cleanly and returns the history so far.
-    Returns a ``History`` of per-epoch loss, accuracy, seconds and images/s.
+    Images are ``uint8 (N, H, W)``/``(N, C, H, W)`` (or float in [0, 1]), normalised per batch on the device with
+    the training set's mean and std (kept as ``model.input_normalization``). ``augment(x, generator)`` transforms
+    each normalised batch (``ocrlab.augment``). ``seed`` fixes shuffling, augmentation and dropout (``None``: a fresh
+    random seed, recorded in ``history.settings``); the initial weights are fixed by seeding *before* building the
+    model (``seed_everything``). ``amp``: mixed precision, on by default on CUDA (bf16), on the CPU only if True.
+    ``callbacks`` listen to the loop's events (``ocrlab.callbacks``); ``resume`` continues a run from a checkpoint
+    written during training, with ``epochs`` counting the whole run. A NaN/inf loss raises ``TrainingDivergedError``;
+    Ctrl-C stops cleanly and returns the completed epochs.
     """
     if epochs < 1 or batch_size < 1 or lr <= 0:
         raise ValueError(f"epochs and batch_size must be ≥ 1 and lr > 0; got epochs={epochs}, "
                          f"batch_size={batch_size}, lr={lr}")
     train_x, train_y = check_labelled(train, "train")
-    test_xy = check_labelled(test, "test") if test is not None else None
+    sets = {"train": (train_x, train_y), **({"test": check_labelled(test, "test")} if test is not None else {})}
     dev = get_device(device, verbose=verbose)
-    if test_xy is not None:
-        test_xy = (test_xy[0].to(dev), test_xy[1])  # moved once, not at every epoch's evaluation
-    if seed is not None:
-        seed_everything(seed)
+    seed = random.SystemRandom().randrange(2**31 - 1) if seed is None else seed
+    seed_everything(seed)
     amp_dtype = _amp_dtype(dev, amp)
     use_cl = _has_conv(model) if channels_last is None else channels_last
     norm = tuple(normalization) if normalization is not None else normalization_stats(train_x)
-    progress = progress_enabled() if progress is None else progress
-
     model.to(dev)
     if use_cl:
         model.to(memory_format=torch.channels_last)
     model.input_normalization = norm
-    step_fn = torch.compile(model) if compile else model
+    _check_labels_fit(model, sets, norm, dev)
+
+    xs, ys = train_x.to(dev), train_y.to(dev)  # the whole set on the device, as uint8
+    test_xy = (sets["test"][0].to(dev), sets["test"][1]) if test is not None else None
+    steps_per_epoch = math.ceil(len(ys) / batch_size)
+    opt = _make_optimizer(optimizer, model.parameters(), lr, weight_decay, dev)
+    settings = dict(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, optimizer=str(optimizer),
+                    schedule=schedule, label_smoothing=label_smoothing, amp=str(amp_dtype), channels_last=use_cl,
+                    compile=compile, seed=seed, normalization=norm, augment=repr(augment) if augment else None)
+    run = Run(model, opt, _make_schedule(schedule, opt, lr, epochs * steps_per_epoch),
+              History(device=str(dev), settings=settings), dev, epochs, steps_per_epoch,
+              torch.Generator().manual_seed(seed))
+    if resume is not None:
+        _restore(run, resume, settings)
+    criterion = loss_fn or (lambda out, y: F.cross_entropy(out, y, label_smoothing=label_smoothing))
+    autocast = (lambda: torch.autocast(dev.type, dtype=amp_dtype)) if amp_dtype else contextlib.nullcontext
+    scaler = torch.amp.GradScaler(dev.type, enabled=amp_dtype == torch.float16)  # a no-op unless fp16
+    step = _optimiser_step(run, torch.compile(model) if compile else model, criterion, scaler, autocast)
+    prepare = (lambda x: augment(preprocess(x, norm, use_cl), run.generator)) if augment else \
+        (lambda x: preprocess(x, norm, use_cl))
+    # the report comes last, so an epoch line is printed once the epoch's checkpoint (if any) is written
+    listeners = [*as_callbacks(callbacks), Report(verbose, progress_enabled() if progress is None else progress)]
     if verbose:
         extras = [f"mixed precision {str(amp_dtype).removeprefix('torch.')}" if amp_dtype else "float32",
                   "channels_last" if use_cl else "contiguous", "torch.compile" if compile else "eager"]
-        print(f"Training on {len(train_y)} images for {epochs} epochs (batch {batch_size}, {optimizer}, "
-              f"lr {lr:g}, {schedule or 'constant'} schedule; {', '.join(extras)}).")
-
-    # Data live on the device as uint8; one CPU generator drives shuffling and augmentation (device-independent).
-    xs, ys = train_x.to(dev), train_y.to(dev)
-    gen = torch.Generator().manual_seed(0 if seed is None else seed)
-    steps_per_epoch = math.ceil(len(ys) / batch_size)
-    opt = _make_optimizer(optimizer, model.parameters(), lr, weight_decay, dev)
-    sched = _make_schedule(schedule, opt, lr, epochs * steps_per_epoch)
-    scaler = torch.amp.GradScaler("cuda") if amp_dtype == torch.float16 else None
-    criterion = loss_fn or (lambda out, y: F.cross_entropy(out, y, label_smoothing=label_smoothing))
-    check_every = 1 if dev.type == "cpu" else 25  # each check syncs the GPU; on the CPU it is free
-    if live_plot:
-        from .viz import LivePlot
-
-        callbacks = [*callbacks, LivePlot()]
-
-    history = History(device=str(dev), settings=dict(
-        epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, optimizer=str(optimizer),
-        schedule=schedule, label_smoothing=label_smoothing, amp=str(amp_dtype), channels_last=use_cl,
-        compile=compile, seed=seed, normalization=norm, augment=repr(augment) if augment else None))
-    autocast = (lambda: torch.autocast(dev.type, dtype=amp_dtype)) if amp_dtype else contextlib.nullcontext
-    bar = _progress(epochs * steps_per_epoch, "training", progress)
+        start = f", resuming after epoch {len(run.history.epoch)}" if resume is not None else ""
+        print(f"Training on {len(ys)} images for {epochs} epochs (batch {batch_size}, {optimizer}, lr {lr:g}, "
+              f"{schedule or 'constant'} schedule; {', '.join(extras)}{start}).")
     try:
-        for epoch in range(1, epochs + 1):
-            model.train()
-            perm = torch.randperm(len(ys), generator=gen).to(dev)
-            loss_sum = torch.zeros((), device=dev)
-            correct = torch.zeros((), device=dev, dtype=torch.long)
-            start = time.perf_counter()
-            for step in range(steps_per_epoch):
-                idx = perm[step * batch_size:(step + 1) * batch_size]
-                x, y = preprocess(xs[idx], norm, use_cl), ys[idx]
-                if augment is not None:
-                    x = augment(x, gen)
-                with autocast():
-                    out = step_fn(x)
-                    loss = criterion(out, y)
-                opt.zero_grad(set_to_none=True)
-                if scaler is not None:
-                    scaler.scale(loss).backward()
-                    scaler.step(opt)
-                    scaler.update()
-                else:
-                    loss.backward()
-                    opt.step()
-                if sched is not None:
-                    sched.step()
-                loss_sum += loss.detach() * len(y)
-                correct += (out.detach().argmax(1) == y).sum()
-                if (step + 1) % check_every == 0 and not torch.isfinite(loss_sum):
-                    raise TrainingDivergedError(
-                        _diverged_message(epoch, step + 1, lr, float(loss.detach())), history)
-                if bar is not None:
-                    bar.update(1)
-            if dev.type == "cuda":
-                torch.cuda.synchronize(dev)
-            seconds = time.perf_counter() - start
-            train_loss = float(loss_sum) / len(ys)
-            if not math.isfinite(train_loss):
-                raise TrainingDivergedError(_diverged_message(epoch, steps_per_epoch, lr, train_loss), history)
-            history.epoch.append(epoch)
-            history.train_loss.append(train_loss)
-            history.train_acc.append(int(correct) / len(ys))
-            history.seconds.append(seconds)
-            history.images_per_s.append(len(ys) / seconds)
-            line = (f"epoch {epoch:>2}/{epochs}  train loss {train_loss:.4f}  acc {history.train_acc[-1]:.2%}")
+        _emit(listeners, "on_train_begin", run)
+        for run.epoch in range(len(run.history.epoch) + 1, epochs + 1):
+            record = _train_epoch(run, xs, ys, batch_size, step, prepare, listeners)
             if test_xy is not None:
                 ev = evaluate(model, test_xy, device=dev, normalization=norm, channels_last=use_cl)
-                history.test_loss.append(ev.loss)
-                history.test_acc.append(ev.accuracy)
-                line += f"  | test loss {ev.loss:.4f}  acc {ev.accuracy:.2%}"
-            line += f"  | {seconds:.1f} s, {history.images_per_s[-1]:,.0f} img/s"
-            if bar is not None:
-                bar.set_postfix_str(f"loss {train_loss:.3f}" + (f", test {history.test_acc[-1]:.1%}"
-                                                                if test_xy is not None else ""))
-            if verbose:
-                (bar.write if bar is not None else print)(line)
-            for callback in callbacks:
-                callback(history)
+                record.update(test_loss=ev.loss, test_acc=ev.accuracy)
+            run.history.append(record)  # all of the epoch's fields at once, after its evaluation
+            _emit(listeners, "on_epoch_end", run)
+    except StopTraining:
+        pass
     except KeyboardInterrupt:
-        history.interrupted = True
-        print(f"Interrupted after {len(history.epoch)} complete epoch(s): the model keeps its current weights "
-              "and the history so far is returned.")
+        run.history.interrupted = True
+        _emit(listeners, "on_interrupt", run)
     finally:
-        if bar is not None:
-            bar.close()
-    model.eval()
-    return history
+        _emit(listeners, "on_train_end", run)
+        model.eval()
+    return run.history
 
 
 # ----------------------------------------------------------------------------------------------- evaluation
@@ -297,7 +357,7 @@ def predict(
 ) -> torch.Tensor:
     """Class probabilities ``float32 (N, classes)`` for a batch of images, computed in eval mode on the CPU side."""
     images = as_image_batch(images)
-    dev = get_device(device) if device is not None else next(model.parameters()).device
+    dev = get_device(device) if device is not None else model_device(model)
     norm = tuple(normalization) if normalization is not None else input_normalization(model)
     use_cl = _has_conv(model) if channels_last is None else channels_last
     was_training = model.training
@@ -341,31 +401,5 @@ def confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor, num_classe
     return torch.bincount(labels * n + predictions, minlength=n * n).reshape(n, n)
 
 
-# ---------------------------------------------------------------------------------------------- checkpoints
-def save_checkpoint(model: nn.Module, path: str | os.PathLike, **metadata) -> None:
-    """Save the state dict (and plain metadata such as class names) — never a pickled model object."""
-    payload = {"state_dict": model.state_dict(), "metadata": metadata}
-    norm = getattr(model, "input_normalization", None)
-    if norm is not None:
-        payload["input_normalization"] = tuple(float(v) for v in norm)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    torch.save(payload, path)
-
-
-def load_checkpoint(model: nn.Module, path: str | os.PathLike, device: str | torch.device | None = "cpu") -> dict:
-    """Load weights saved by ``save_checkpoint`` into ``model`` (safely, ``weights_only=True``); return metadata."""
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"No checkpoint at {path}; train and save one first (ocrlab.train.save_checkpoint).")
-    try:
-        payload = torch.load(path, map_location=get_device(device), weights_only=True)
-    except Exception as err:
-        raise ValueError(f"{path} is not a readable ocrlab checkpoint ({type(err).__name__}: {err}).") from err
-    if not isinstance(payload, dict) or "state_dict" not in payload:
-        raise ValueError(f"{path} is not an ocrlab checkpoint (no 'state_dict'); was it saved with save_checkpoint?")
-    try:
-        model.load_state_dict(payload["state_dict"])
-    except RuntimeError as err:
-        raise ValueError(f"The checkpoint {path} does not fit this model's architecture: {err}") from err
-    if "input_normalization" in payload:
-        model.input_normalization = tuple(payload["input_normalization"])
-    return payload.get("metadata", {})
+__all__ = ["fit", "evaluate", "predict", "confusion_matrix", "History", "Evaluation", "TrainingDivergedError",
+           "seed_everything", "save_checkpoint", "load_checkpoint"]

@@ -13,6 +13,7 @@ import torch
 import torch.nn as nn
 from matplotlib.figure import Figure
 
+from .callbacks import Callback, Run
 from .features import feature_maps
 from .inputs import as_image_batch
 from .train import Evaluation, History
@@ -133,20 +134,26 @@ def show_first_layer(model: nn.Module, image: torch.Tensor, max_maps: int = 16) 
     return fig
 
 
-class LivePlot:
-    """A ``fit`` callback that redraws loss/accuracy curves in place in a notebook (at most once per second)."""
+class LivePlot(Callback):
+    """A ``fit`` callback that redraws loss/accuracy curves in place in a notebook (at most once per second).
+
+    ``fit(..., callbacks=[LivePlot()])``; the last epoch is always drawn, so the stored figure is the final one.
+    """
 
     def __init__(self, min_interval: float = 1.0):
         self.min_interval = min_interval
         self._handle = None
         self._last = 0.0
 
-    def __call__(self, history: History) -> None:
+    def on_epoch_end(self, run: Run) -> None:
+        self.draw(run.history, final=run.epoch == run.epochs)
+
+    def draw(self, history: History, final: bool = True) -> None:
+        """Show the curves of ``history`` (in place of the previous drawing); skipped if the last was too recent."""
         try:
             from IPython.display import display
         except ImportError:
             return
-        final = len(history.epoch) == history.settings.get("epochs")
         if not final and time.monotonic() - self._last < self.min_interval:
             return
         self._last = time.monotonic()

@@ -4,8 +4,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import pytest
+
 from ocrlab import activations as act
-from ocrlab import checks, conv, shapes, strokes
+from ocrlab import checks, conv, diagnostics, shapes, strokes
+from ocrlab.models import deep_stack, mlp
 
 
 def test_activations_match_torch_values_and_gradients():
@@ -23,19 +26,39 @@ def test_activations_match_torch_values_and_gradients():
 def test_sigmoid_gradients_vanish_relu_gradients_do_not():
     torch.manual_seed(0)
     x, y = torch.randn(16, 1, 12, 12), torch.randint(10, (16,))
-    sig = act.layer_gradient_norms(act.deep_stack("sigmoid", depth=8, width=8), x, y)
-    rel = act.layer_gradient_norms(act.deep_stack("relu", depth=8, width=8), x, y)
+    sig = diagnostics.layer_gradient_norms(deep_stack("sigmoid", depth=8, width=8), x, y)
+    rel = diagnostics.layer_gradient_norms(deep_stack("relu", depth=8, width=8), x, y)
     assert len(sig) == 9 and sig[0] / sig[-2] < 1e-3 < rel[0] / rel[-2]
 
 
 def test_dead_unit_fraction_and_sgd():
-    model = act.mlp("relu", hidden=(4, 3), in_features=2, num_classes=2)
+    model = mlp("relu", hidden=(4, 3), in_features=4, num_classes=2)
     with torch.no_grad():
         model[1].bias.copy_(torch.tensor([-100.0, -100.0, 100.0, 100.0]))
-    fractions = act.dead_unit_fraction(model, torch.randn(20, 2))
+    fractions = diagnostics.dead_unit_fraction(model, torch.randn(20, 1, 2, 2))
     assert len(fractions) == 2 and fractions[0] == 0.5
-    x, y = torch.randn(64, 2), torch.randint(2, (64,))
-    assert act.sgd_steps(act.mlp("leaky_relu", (8,), 2, 2), x, y, lr=0.1, steps=3) > 0
+    # sgd_steps takes exactly `steps` plain SGD steps: the same as a hand-written loop over fit's batches
+    gen = torch.Generator().manual_seed(1)
+    x, y = torch.randn(64, 1, 2, 2, generator=gen), torch.randint(2, (64,), generator=gen)
+    net = mlp("leaky_relu", (8,), 4, 2)
+    before = [p.detach().clone() for p in net.parameters()]
+    first_loss = torch.nn.functional.cross_entropy(net(x), y).item()
+    last = diagnostics.sgd_steps(net, x, y, lr=0.5, steps=25, batch_size=16)
+    assert last < first_loss  # 25 steps on 64 points learn something
+    moved = [float((p.detach() - b).norm()) for p, b in zip(net.parameters(), before)]
+    assert min(moved) > 1e-4
+    with pytest.raises(ValueError, match="steps must be ≥ 1"):
+        diagnostics.sgd_steps(net, x, y, lr=0.1, steps=0)
+
+
+def test_seeded_builders_leave_the_callers_random_numbers_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    deep_stack("relu", depth=2, seed=5), mlp("relu", (4,), 4, 2, seed=6)
+    checks.check_identity_init(lambda model: None)
+    torch.testing.assert_close(torch.rand(3), expected)
+    torch.testing.assert_close(deep_stack("tanh", 3, seed=2)[0].weight, deep_stack("tanh", 3, seed=2)[0].weight)
 
 
 def test_checks_accept_right_answers_and_hint_on_wrong_ones(capsys):
@@ -54,3 +77,42 @@ def test_checks_accept_right_answers_and_hint_on_wrong_ones(capsys):
     assert not checks.check_dead_fraction(lambda p: (p <= 0).float().mean())
     out = capsys.readouterr().out
     assert "Hint:" in out and "✓" in out
+
+
+# Every exercise check: the right answer passes; None, a wrong type/shape and a wrong value get a hint, never raise.
+_RIGHT = {
+    "check_conv2d": (lambda x, w, stride, padding: conv.conv2d(x, w, stride=stride, padding=padding),),
+    "check_stroke_detector": (strokes.KERNEL_PRESETS["horizontal_stroke"],),
+    "check_param_count": (1216, nn.Conv2d(3, 16, 5)),
+    "check_output_size": (shapes.output_size,),
+    "check_receptive_field": (7, [(3, 1)] * 3),
+    "check_pool": (lambda x, k: conv.max_pool2d(x, k),),
+    "check_activation": (act.sigmoid, "sigmoid"),
+    "check_dead_fraction": (lambda p: (p <= 0).all(0).float().mean(),),
+    "check_conv_macs": (lambda c_in, c_out, k, h, w: c_in * c_out * k * k * h * w,),
+    "check_segments": (lambda line: __import__("ocrlab.reading").reading.segment_columns(line),),
+    "check_stack_params": (lambda c: (18 * c * c, 25 * c * c),),
+    "check_identity_init": (lambda m: [torch.nn.init.zeros_(b.bn2.weight) for b in m.modules()
+                                       if isinstance(b, __import__("ocrlab.models").models.BasicBlock)],),
+    "check_dense_channels": (lambda c, k, n: c + k * n,),
+}
+_WRONG_SHAPE = {"check_stack_params": (lambda c: (1, 2, 3),), "check_dead_fraction": (lambda p: torch.zeros(4),),
+                "check_stroke_detector": (torch.ones(2, 2),), "check_param_count": ([1, 2], nn.Conv2d(3, 16, 5)),
+                "check_segments": (lambda line: 7,), "check_receptive_field": ("seven", [(3, 1)] * 3)}
+
+
+@pytest.mark.parametrize("name", sorted(_RIGHT))
+def test_every_check_passes_the_right_answer_and_hints_on_none_and_wrong_shapes(name, capsys):
+    check = getattr(checks, name)
+    right = _RIGHT[name]
+    assert check(*right) is True
+    assert check(None, *right[1:]) is False
+    if name in _WRONG_SHAPE:
+        assert check(*_WRONG_SHAPE[name]) is False
+    out = capsys.readouterr().out
+    assert out.count("Hint:") >= 1 and "✓" in out
+
+
+def test_all_checks_are_covered():
+    public = {n for n in dir(checks) if n.startswith("check_")}
+    assert public == set(_RIGHT), f"add the new checks to _RIGHT: {public - set(_RIGHT)}"

@@ -26,7 +26,8 @@ def test_device_auto_env_override_and_errors(monkeypatch, capsys):
     monkeypatch.delenv("OCRLAB_DEVICE", raising=False)
     auto = get_device(verbose=True)
     assert "Device:" in capsys.readouterr().out
-    assert auto.type in ("cpu", "cuda", "mps")
+    expected = "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"
+    assert auto.type == expected
     monkeypatch.setenv("OCRLAB_DEVICE", "cpu")
     assert get_device() == torch.device("cpu")
     monkeypatch.setenv("OCRLAB_DEVICE", "tpu")
@@ -36,8 +37,15 @@ def test_device_auto_env_override_and_errors(monkeypatch, capsys):
     with pytest.raises(ValueError, match="Unknown device 'gpu0'"):
         get_device("gpu0")
     if not torch.cuda.is_available():
-        with pytest.raises(ValueError, match="not available on this machine"):
+        with pytest.raises(ValueError, match="not available on this machine") as err:
             get_device("cuda")
+        assert "OCRLAB_DEVICE" not in str(err.value) and "device='cpu'" in str(err.value)
+        with pytest.raises(ValueError, match=r"from --device.*Use --device cpu") as err:
+            get_device("cuda:1", argument="--device")
+        monkeypatch.setenv("OCRLAB_DEVICE", "cuda")
+        with pytest.raises(ValueError, match="Unset OCRLAB_DEVICE"):
+            get_device()
+        monkeypatch.delenv("OCRLAB_DEVICE")
     else:
         with pytest.raises(ValueError, match="does not exist"):
             get_device(f"cuda:{torch.cuda.device_count()}")

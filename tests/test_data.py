@@ -30,13 +30,19 @@ def _write(folder: Path, name: str, raw: bytes) -> Path:
     return path
 
 
-def test_missing_dataset_offline_names_folder_files_and_fix(tmp_path):
+def test_missing_dataset_offline_names_folder_files_and_fix(tmp_path, monkeypatch):
+    monkeypatch.setenv("OCRLAB_OFFLINE", "1")
     with pytest.raises(data.DatasetNotFoundError) as err:
         data.load_mnist("train", root=tmp_path)
     message = str(err.value)
     assert str(tmp_path / "MNIST" / "raw") in message
     assert "OCRLAB_DATA" in message and "train-images-idx3-ubyte.gz" in message
-    assert "no network" in message
+    assert "OCRLAB_OFFLINE=1" in message and "no network" not in message  # offline by choice, not a dead network
+    monkeypatch.delenv("OCRLAB_OFFLINE")
+    monkeypatch.setattr(data, "_network_available", lambda timeout=2.0: False)
+    data._load_cached.cache_clear()
+    with pytest.raises(data.DatasetNotFoundError, match="no network connection"):
+        data.load_mnist("train", root=tmp_path)
 
 
 def test_env_variable_is_searched(tmp_path, monkeypatch):

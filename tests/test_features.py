@@ -65,7 +65,6 @@ def test_colour_limits_modes():
 
 
 def test_explorer_widget_controls_change_what_is_shown(lenet):
-    pytest.importorskip("ipywidgets")
     from ocrlab.widgets import FeatureMapExplorer
 
     images, labels = synth.load_synthetic("test", n_per_class=2, seed=0)

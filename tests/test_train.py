@@ -155,3 +155,162 @@ def test_cli_reports_bad_input_without_a_traceback(tmp_path):
     assert result.returncode == 2 and "OCRLAB_DATA" in result.stderr and "Traceback" not in result.stderr
     result = _cli("train", "lenet5", "--data", "synthetic-digits", "--device", "quantum")
     assert result.returncode == 2 and "Unknown device" in result.stderr
+    assert "--root DIR" in _cli("train", "lenet5", "--data", "kmnist", "--root", str(tmp_path)).stderr
+    result = _cli("train", "lenet5", "--data", "synthetic-digits", "--epochs", "-1")
+    assert result.returncode == 2 and "must be at least 1" in result.stderr and "Data:" not in result.stdout
+    if not torch.cuda.is_available():
+        result = _cli("train", "lenet5", "--data", "synthetic-digits", "--device", "cuda:1")
+        assert result.returncode == 2 and "--device cpu" in result.stderr and "OCRLAB_DEVICE" not in result.stderr
+    help_text = _cli("train", "--help").stdout + _cli("--help").stdout
+    assert "``" not in help_text and "--resume" in help_text
+
+
+# ------------------------------------------------------------------ bugs found in review: each test failed before
+def test_cli_save_writes_a_loadable_checkpoint(tmp_path, monkeypatch, capsys):
+    from ocrlab import cli
+
+    path = tmp_path / "lenet5.pt"
+    assert cli.main(["train", "lenet5", "--data", "synthetic-digits", "--epochs", "1", "--n-per-class", "30",
+                     "--save", str(path)]) == 0
+    meta = train.load_checkpoint(models.create("lenet5"), path)
+    assert meta["architecture"] == "lenet5" and meta["classes"] == list("0123456789")
+    assert f"Checkpoint: {path}" in capsys.readouterr().out
+
+
+def test_interrupt_during_evaluation_keeps_history_consistent(tiny_digits, monkeypatch):
+    train_data, test = tiny_digits
+    real, calls = train.evaluate, {"n": 0}
+
+    def interrupted_second_time(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(train, "evaluate", interrupted_second_time)
+    history = train.fit(_model(), train_data, test, epochs=3, batch_size=100, verbose=False)
+    assert history.interrupted and history.epoch == [1]
+    assert len(history.train_loss) == len(history.test_acc) == len(history.seconds) == 1
+
+
+def test_seed_none_draws_a_fresh_seed_and_records_it(tiny_digits):
+    train_data, _ = tiny_digits
+    runs = [train.fit(_model(), train_data, epochs=1, batch_size=100, seed=None, verbose=False) for _ in range(2)]
+    assert runs[0].settings["seed"] != runs[1].settings["seed"]
+    assert runs[0].train_loss != runs[1].train_loss  # the same initial weights, shuffled differently
+
+
+def test_amp_on_cpu_is_honoured_as_bf16(tiny_digits):
+    train_data, test = tiny_digits
+    history = train.fit(_model(), train_data, test, epochs=2, batch_size=64, amp=True, device="cpu", verbose=False)
+    assert history.settings["amp"] == "torch.bfloat16" and history.final_test_acc > 0.3
+    assert train.fit(_model(), train_data, epochs=1, device="cpu", verbose=False).settings["amp"] == "None"
+
+
+def test_predict_on_a_model_without_parameters():
+    class Fixed(nn.Module):
+        def forward(self, x):
+            return torch.stack([x.flatten(1).mean(1), -x.flatten(1).mean(1)], dim=1)
+
+    probs = train.predict(Fixed(), torch.zeros(3, 4, 4, dtype=torch.uint8), normalization=(0.0, 1.0))
+    assert probs.shape == (3, 2) and torch.allclose(probs, torch.full((3, 2), 0.5))
+
+
+def test_labels_beyond_the_models_outputs_are_refused_up_front(tiny_digits):
+    (xtr, ytr), (xte, yte) = tiny_digits
+    with pytest.raises(ValueError, match=r"train labels go up to 11 .* num_classes=12"):
+        train.fit(_model(), (xtr, ytr.clone().index_fill_(0, torch.tensor([0]), 11)), epochs=1, verbose=False)
+    with pytest.raises(ValueError, match=r"test labels go up to 10"):
+        train.fit(_model(), (xtr, ytr), (xte, yte.clone().index_fill_(0, torch.tensor([0]), 10)), epochs=1,
+                  verbose=False)
+
+
+def test_saved_activation_bytes_leaves_batchnorm_statistics_alone():
+    model = models.resnet(8, width=4)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    assert models.complexity.saved_activation_bytes(model, batch_size=2) > 0
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, before[key]), key
+
+
+def test_random_affine_fills_with_the_background_of_normalised_images():
+    glyphs = torch.zeros(4, 1, 28, 28)
+    glyphs[:, :, 8:20, 12:16] = 1.0  # a white bar on black paper
+    mean, std = 0.1, 0.3
+    x = (glyphs - mean) / std
+    out = augment.RandomAffine(rotation=45, scale=(0.7, 0.7), shift=0.0, shear=0.0)(x, torch.Generator().manual_seed(0))
+    corners = out[:, 0, [0, 0, -1, -1], [0, -1, 0, -1]]
+    torch.testing.assert_close(corners, torch.full_like(corners, -mean / std))  # blank paper, not 0 (mean grey)
+    inverted = augment.RandomAffine(rotation=45, scale=(0.7, 0.7), shift=0.0, shear=0.0)(-x)
+    torch.testing.assert_close(inverted[:, 0, 0, 0], torch.full((4,), mean / std))  # dark-on-light too
+
+
+def test_checkpoint_metadata_that_a_safe_load_would_refuse_is_refused_when_saving(tmp_path):
+    with pytest.raises(TypeError, match="'classes'.*function.*weights_only"):
+        train.save_checkpoint(_model(), tmp_path / "x.pt", classes=lambda: "0123456789")
+    with pytest.raises(TypeError, match=r"'extra'\[0\]"):
+        train.save_checkpoint(_model(), tmp_path / "x.pt", extra=[object()])
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_resume_continues_exactly_in_process(tmp_path, tiny_digits):
+    from ocrlab.callbacks import SaveEveryEpoch, StopTraining, Callback
+
+    train_data, test = tiny_digits
+    full = _model()
+    train.fit(full, train_data, test, epochs=3, batch_size=64, verbose=False, augment=augment.RandomAffine())
+
+    class StopInEpochTwo(Callback):
+        def on_batch_end(self, run):
+            if run.epoch == 2 and run.step == 13:
+                raise KeyboardInterrupt
+
+    path = tmp_path / "run.pt"
+    part = _model()
+    h = train.fit(part, train_data, test, epochs=3, batch_size=64, verbose=False, augment=augment.RandomAffine(),
+                  callbacks=[SaveEveryEpoch(path), StopInEpochTwo()])
+    assert h.interrupted and h.epoch == [1]
+    resumed = _model()
+    h2 = train.fit(resumed, train_data, test, epochs=3, batch_size=64, verbose=False, augment=augment.RandomAffine(),
+                   resume=path)
+    assert h2.epoch == [1, 2, 3] and len(h2.test_acc) == 3
+    for key, value in full.state_dict().items():
+        assert torch.equal(value, resumed.state_dict()[key]), key
+    with pytest.raises(ValueError, match="batch_size 64 → 32"):
+        train.fit(_model(), train_data, epochs=3, batch_size=32, verbose=False, resume=path)
+    train.save_checkpoint(full, tmp_path / "weights.pt")
+    with pytest.raises(ValueError, match="weights only"):
+        train.fit(_model(), train_data, epochs=3, verbose=False, resume=tmp_path / "weights.pt")
+
+
+def test_cli_run_interrupted_with_ctrl_c_and_resumed_ends_with_the_same_weights(tmp_path):
+    import os
+    import signal
+
+    env = {**os.environ, "OCRLAB_PROGRESS": "0", "PYTHONUNBUFFERED": "1"}
+    env.pop("OCRLAB_QUICK", None)
+    args = ["train", "lenet5", "--data", "synthetic-digits", "--epochs", "4", "--n-per-class", "400",
+            "--batch-size", "32", "--device", "cpu"]
+    assert _cli(*args, "--save", str(tmp_path / "whole.pt"), env_extra={"OCRLAB_QUICK": ""}).returncode == 0
+    proc = subprocess.Popen([sys.executable, "-m", "ocrlab", *args, "--save", str(tmp_path / "cut.pt")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    for line in proc.stdout:
+        if line.startswith("epoch  1/4"):
+            proc.send_signal(signal.SIGINT)  # Ctrl-C during epoch 2
+            break
+    out = proc.communicate(timeout=300)[0]
+    assert proc.returncode == 130, out  # really interrupted: the run did not finish first
+    assert "--resume" in out
+    resumed = _cli(*args, "--resume", str(tmp_path / "cut.pt"), env_extra={"OCRLAB_QUICK": ""})
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming after epoch 1" in resumed.stdout and "epoch  1/4" not in resumed.stdout
+    whole, cut = models.create("lenet5"), models.create("lenet5")
+    train.load_checkpoint(whole, tmp_path / "whole.pt"), train.load_checkpoint(cut, tmp_path / "cut.pt")
+    for key, value in whole.state_dict().items():
+        assert torch.equal(value, cut.state_dict()[key]), key
+
+
+def test_import_train_loads_no_plotting_or_widgets():
+    code = "import sys, ocrlab.train, ocrlab.cli; print('matplotlib' in sys.modules, 'ipywidgets' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120).stdout
+    assert out.strip() == "False False"

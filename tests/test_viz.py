@@ -46,9 +46,11 @@ def test_live_plot_displays_once_then_updates_in_place(monkeypatch, tiny_digits)
     import IPython.display
 
     monkeypatch.setattr(IPython.display, "display", fake_display)
-    live = viz.LivePlot(min_interval=0.0)
-    history = train.History(epoch=[1], train_loss=[1.0], train_acc=[0.5], settings={"epochs": 3})
-    live(history)
-    history.epoch.append(2), history.train_loss.append(0.5), history.train_acc.append(0.7)
-    live(history)
-    assert calls == ["display", "update"]
+    train_data, test = tiny_digits
+    train.fit(models.create("lenet5"), train_data, test, epochs=3, batch_size=200, verbose=False,
+              callbacks=[viz.LivePlot(min_interval=0.0)])
+    assert calls == ["display", "update", "update"]
+    calls.clear()
+    train.fit(models.create("lenet5"), train_data, epochs=3, batch_size=200, verbose=False,
+              callbacks=[viz.LivePlot(min_interval=60.0)])
+    assert calls == ["display", "update"]  # throttled, but the final epoch is always drawn

@@ -3,10 +3,8 @@
 import pytest
 import torch
 
-pytest.importorskip("ipywidgets")
-
-from ocrlab import shapes, strokes  # noqa: E402
-from ocrlab.widgets import ActivationExplorer, KernelExplorer, OutputSizeCalculator, PoolingExplorer  # noqa: E402
+from ocrlab import shapes, strokes
+from ocrlab.widgets import ActivationExplorer, KernelExplorer, OutputSizeCalculator, PoolingExplorer
 
 
 def test_kernel_explorer_preset_changes_output():
@@ -43,7 +41,10 @@ def test_kernel_explorer_sources_and_errors():
     torch.testing.assert_close(w.input_image, __import__("ocrlab.synth").synth.render_character("Q", "DejaVu Serif"))
     w.text.value = "\u4e2d"  # a character the font lacks: shown in the widget, not swallowed
     assert "no glyph" in w.status.value
-    w.scale.value = "shared"
+    w.text.value = "Q"
+    separate = w.image.value
+    w.scale.value = "shared"  # one colour scale for input and output: the same result, drawn differently
+    assert w.image.value != separate and w.result is not None
 
 
 def test_output_size_calculator_updates_and_flags():

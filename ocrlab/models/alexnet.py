@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
+from .registry import register
+
 
 def conv_relu(in_channels: int, out_channels: int, kernel_size: int = 3) -> list[nn.Module]:
     """A 'same'-padded convolution followed by ReLU (the pair AlexNet is made of)."""
@@ -66,9 +68,16 @@ class AlexNet(nn.Module):
         return self.classifier(self.features(x))
 
 
+@register("alexnet")
+def alexnet(**kwargs) -> AlexNet:
+    """The course's AlexNet-style network (``AlexNet``'s defaults)."""
+    return AlexNet(**kwargs)
+
+
+@register("vgg")
 def vgg(**kwargs) -> AlexNet:
     """The VGG-style variant: 3×3 stacks instead of larger kernels."""
     return AlexNet(conv_style="vgg", **kwargs)
 
 
-__all__ = ["conv_relu", "vgg_block", "AlexNet", "vgg"]
+__all__ = ["conv_relu", "vgg_block", "AlexNet", "alexnet", "vgg"]

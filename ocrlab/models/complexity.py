@@ -5,20 +5,18 @@ pass computes; saved activations are what training keeps in memory between the f
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 
+from ..device import model_device
+
 
 def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
     """Number of scalar parameters (weights and biases; BatchNorm's running statistics are buffers, not counted)."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
-
-
-def _device(model: nn.Module) -> torch.device:
-    p = next(model.parameters(), None)
-    return p.device if p is not None else torch.device("cpu")
 
 
 def _conv_macs(module: nn.Conv2d, output: torch.Tensor) -> int:
@@ -56,7 +54,7 @@ def count_macs(model: nn.Module, input_size: tuple[int, ...] = (1, 28, 28), per_
             if isinstance(module, (nn.Conv2d, nn.Linear)):
                 handles.append(module.register_forward_hook(hook(name)))
         model.eval()
-        model(torch.zeros(1, *input_size, device=_device(model)))
+        model(torch.zeros(1, *input_size, device=model_device(model)))
     finally:
         for h in handles:
             h.remove()
@@ -69,8 +67,10 @@ def saved_activation_bytes(model: nn.Module, input_size: tuple[int, ...] = (1, 2
 
     Measured with ``torch.autograd.graph.saved_tensors_hooks``: each distinct storage is counted once (a tensor
     saved by two operations is not counted twice), parameters excluded. This is the training memory that grows with
-    the batch size; on CUDA ``torch.cuda.max_memory_allocated`` measures the same thing plus workspace.
+    the batch size; on CUDA ``torch.cuda.max_memory_allocated`` measures the same thing plus workspace. The forward
+    pass runs on a copy, so the caller's model (BatchNorm running statistics included) is left as it was.
     """
+    model = copy.deepcopy(model)
     params = {p.untyped_storage().data_ptr() for p in model.parameters()}
     seen: dict[int, int] = {}
 
@@ -80,15 +80,11 @@ def saved_activation_bytes(model: nn.Module, input_size: tuple[int, ...] = (1, 2
             seen[storage.data_ptr()] = storage.nbytes()
         return t
 
-    was_training = model.training
     model.train()
-    try:
-        x = torch.zeros(batch_size, *input_size, device=_device(model), requires_grad=False)
-        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-            out = model(x)
-        del out
-    finally:
-        model.train(was_training)
+    x = torch.zeros(batch_size, *input_size, device=model_device(model), requires_grad=False)
+    with torch.random.fork_rng(), torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):  # dropout draws
+        out = model(x)
+    del out
     return sum(seen.values())
 
 

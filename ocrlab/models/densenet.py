@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
+from .registry import register
+
 
 class DenseLayer(nn.Module):
     """BN–ReLU–(1×1 conv)–BN–ReLU–3×3 conv: ``(N, C_in, H, W)`` → ``growth_rate`` new maps ``(N, k, H, W)``."""
@@ -98,4 +100,10 @@ class DenseNet(nn.Module):
         return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
 
 
-__all__ = ["DenseLayer", "DenseBlock", "Transition", "DenseNet"]
+@register("densenet")
+def densenet(**kwargs) -> DenseNet:
+    """The course's DenseNet-BC (``DenseNet``'s defaults)."""
+    return DenseNet(**kwargs)
+
+
+__all__ = ["DenseLayer", "DenseBlock", "Transition", "DenseNet", "densenet"]

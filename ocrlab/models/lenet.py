@@ -4,6 +4,8 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
+from .registry import register
+
 
 class LeNet5(nn.Module):
     """conv(6, 5×5) → pool → conv(16, 5×5) → pool → 120 → 84 → classes, for 28×28 (padded to 32) or 32×32 input.
@@ -39,3 +41,16 @@ class LeNet5(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.features(x))
+
+
+@register("lenet5")
+def lenet5(num_classes: int = 10, in_channels: int = 1) -> LeNet5:
+    """The course's LeNet-5: max pooling and ReLU."""
+    return LeNet5(num_classes, in_channels, "modern")
+
+
+@register("lenet5-classic")
+def lenet5_classic(num_classes: int = 10, in_channels: int = 1) -> LeNet5:
+    """LeNet-5 as in 1998: average pooling and tanh."""
+    return LeNet5(num_classes, in_channels, "classic")
+

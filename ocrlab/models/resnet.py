@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
+from .registry import register
+
 
 def conv3x3(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
     """3×3 convolution with padding 1 (no bias: a BatchNorm follows)."""
@@ -117,10 +119,12 @@ def plain(depth: int = 20, **kwargs) -> ResNet:
     return _resnet(depth, False, **kwargs)
 
 
+@register("resnet20")
 def resnet20(**kwargs) -> ResNet:
     return resnet(20, **kwargs)
 
 
+@register("plain20")
 def plain20(**kwargs) -> ResNet:
     return plain(20, **kwargs)
 
