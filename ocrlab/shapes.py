@@ -12,6 +12,7 @@ import torch
 import torch.nn as nn
 
 from .conv import Pair, _pair
+from .device import model_device
 
 
 def _positive(value, name: str, minimum: int = 1) -> int:
@@ -217,7 +218,8 @@ def gradient_receptive_field(model: nn.Module, input_size: int = 64, in_channels
     ``input_size`` must be large enough that the receptive field is not clipped by the border.
     """
     probe = _positive_copy(model)
-    x = torch.ones(1, in_channels, input_size, input_size, dtype=torch.float64, requires_grad=True)
+    x = torch.ones(1, in_channels, input_size, input_size, dtype=torch.float64, device=model_device(probe),
+                   requires_grad=True)
     out = probe(x)
     if out.ndim != 4:
         raise ValueError(f"model must map (N, C, H, W) to (N, C', H', W'), got output shape {tuple(out.shape)}")

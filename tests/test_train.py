@@ -314,3 +314,21 @@ def test_import_train_loads_no_plotting_or_widgets():
     code = "import sys, ocrlab.train, ocrlab.cli; print('matplotlib' in sys.modules, 'ipywidgets' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120).stdout
     assert out.strip() == "False False"
+
+
+def test_every_readme_command_runs(tmp_path):
+    """Each `python -m ocrlab ...` line of the README, as a new user would type it (quick mode, in a fresh folder)."""
+    import os
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    commands = [line.split("#")[0].split() for line in re.findall(r"^python -m ocrlab .*$", readme, re.M)]
+    assert len(commands) >= 5
+    env = {**os.environ, "OCRLAB_QUICK": "1", "OCRLAB_PROGRESS": "0"}
+    for words in commands:
+        result = subprocess.run([sys.executable, *words[1:]], capture_output=True, text=True, env=env, cwd=tmp_path,
+                                timeout=600)
+        needs_download = "--data mnist" in " ".join(words) and "not found" in result.stderr
+        assert result.returncode == 0 or (needs_download and result.returncode == 2), (words, result.stderr)
+        assert "Traceback" not in result.stderr, words
