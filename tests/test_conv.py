@@ -101,7 +101,8 @@ def test_output_size_matches_torch_on_exhaustive_grid():
             continue
         shape = F.conv2d(torch.zeros(1, 1, h, h), torch.zeros(1, 1, k, k), stride=s, padding=p, dilation=d).shape
         assert shapes.output_size(h, k, s, p, d) == shape[-1], (h, k, s, p, d)
-        assert 0 <= shapes.dropped_pixels(h, k, s, p, d) < s
+        unreached = (h + 2 * p - effective) % s  # padded rows after the last window; only image ones count
+        assert shapes.dropped_pixels(h, k, s, p, d) == max(0, unreached - p)
         checked += 1
     assert checked > 400
 
@@ -118,12 +119,48 @@ def test_transposed_output_size_matches_conv_transpose():
             assert shapes.transposed_output_size(h, k, s, p, op, d) == layer(torch.zeros(1, 1, h, h)).shape[-1]
 
 
+def _uncovered_image_rows(h, k, s, p, d, tail_only=False):
+    """Brute force: mark the padded rows inside any window's span, count the image rows left unmarked (only those
+    after the last marked row with ``tail_only``)."""
+    covered = [False] * (h + 2 * p)
+    for start in range(0, h + 2 * p - d * (k - 1), s):
+        for row in range(start, start + d * (k - 1) + 1):
+            covered[row] = True
+    last = max(i for i, c in enumerate(covered) if c)
+    return sum(not c for i, c in enumerate(covered) if p <= i < p + h and (i > last or not tail_only))
+
+
 def test_dropped_pixels_and_same_padding():
     assert shapes.output_size(28, 3, 2) == 13 and shapes.dropped_pixels(28, 3, 2) == 1
+    assert shapes.dropped_pixels(28, 3, 2, 1) == 0  # ResNet's downsampler sees every image pixel
+    assert shapes.dropped_pixels(28, 5, 3) == 2
+    for setting, expected in [((28, 3, 2, 1), 0), ((28, 3, 2, 0), 1), ((28, 5, 3, 0), 2)]:
+        assert shapes.dropped_pixels(*setting) == _uncovered_image_rows(*setting, 1) == expected
     assert shapes.dropped_pixels(28, 2, 2) == 0
     assert shapes.same_padding(5) == 2 and shapes.same_padding(3, dilation=2) == 2
     with pytest.raises(ValueError, match="D·\\(F−1\\) even"):
         shapes.same_padding(4)
+
+
+def test_dropped_pixels_matches_brute_force_coverage():
+    checked = 0
+    for h, k, s, p, d in itertools.product(range(1, 12), range(1, 6), range(1, 5), range(0, 3), range(1, 3)):
+        if d * (k - 1) + 1 > h + 2 * p:
+            continue
+        dropped = shapes.dropped_pixels(h, k, s, p, d)
+        assert dropped == _uncovered_image_rows(h, k, s, p, d, tail_only=True), (h, k, s, p, d)
+        if s <= d * (k - 1) + 1:  # windows leave no gaps between them: the tail is all that is missed
+            assert dropped == _uncovered_image_rows(h, k, s, p, d), (h, k, s, p, d)
+        checked += 1
+    assert checked > 1000
+    assert shapes.dropped_pixels(5, 1, 2) == 0 and _uncovered_image_rows(5, 1, 2, 0, 1) == 2  # 1×1, stride 2: gaps
+
+
+def test_explain_output_size_flags_only_image_pixels():
+    resnet = shapes.explain_output_size(28, 3, 2, 1)
+    assert resnet.dropped == 0 and "dropped" not in resnet.message  # only padding unreached: nothing to say
+    lenet = shapes.explain_output_size(28, 5, 3)
+    assert lenet.dropped == 2 and "the last 2 image row(s)/column(s) are never seen" in lenet.message
 
 
 def test_receptive_field_matches_gradient():
