@@ -196,6 +196,159 @@ def check_dead_fraction(fn) -> bool:
                   f"you gave {err or given}: a unit is dead when it is ≤ 0 for ALL inputs (.all(dim=0)), then average")
 
 
+# ------------------------------------------------------------- backward passes and layers written from scratch
+def _shape(value) -> str:
+    """A learner's answer described for a hint: its shape if it is a tensor, else its type (or the error)."""
+    import torch
+
+    return str(tuple(value.shape)) if isinstance(value, torch.Tensor) else type(value).__name__
+
+
+def _mismatch(got, expected) -> str | None:
+    """None when ``got`` is a tensor with ``expected``'s shape and values (float64 tolerances), else why not."""
+    import torch
+
+    if not isinstance(got, torch.Tensor):
+        return f"expected a tensor of shape {tuple(expected.shape)}, got {_shape(got)}"
+    if got.shape != expected.shape:
+        return f"expected shape {tuple(expected.shape)}, got {tuple(got.shape)}"
+    if not torch.allclose(got.to(expected.dtype), expected, atol=1e-6, rtol=1e-5):
+        return "right shape, wrong values"
+    return None
+
+
+def check_conv2d_backward(fn) -> bool:
+    """``fn(x, weight, grad_out, stride=, padding=)`` must return ``(grad_x, grad_weight, grad_bias)`` equal to
+    autograd's gradients of ``F.conv2d`` (float64, including a stride that leaves the last row unused)."""
+    import torch
+    import torch.nn.functional as F
+
+    name = "conv2d backward"
+    hints = {"grad_x": "dilate grad_out by the stride (s − 1 zeros between entries), pad it by k − 1, correlate "
+                       "with the weight flipped in space and with C_in/C_out swapped, then crop the padding (rows no "
+                       "window reached get 0)",
+             "grad_weight": "grad_weight[o, c, u, v] = Σ_n,i,j grad_out[n, o, i, j] · x_pad[n, c, i·s + u, "
+                            "j·s + v]: correlate the padded x with grad_out, the batch playing the channels' role",
+             "grad_bias": "grad_bias is grad_out summed over N, H_out and W_out"}
+    gen = torch.Generator().manual_seed(11)
+    for shape, wshape, stride, padding in [((1, 1, 5, 5), (1, 1, 3, 3), 1, 0), ((2, 3, 7, 6), (4, 3, 3, 2), 2, 1),
+                                           ((2, 2, 8, 7), (3, 2, 2, 3), 3, 0)]:
+        x = torch.randn(shape, generator=gen, dtype=torch.float64, requires_grad=True)
+        w = torch.randn(wshape, generator=gen, dtype=torch.float64, requires_grad=True)
+        b = torch.zeros(wshape[0], dtype=torch.float64, requires_grad=True)
+        out = F.conv2d(x, w, b, stride=stride, padding=padding)
+        grad_out = torch.randn(out.shape, generator=gen, dtype=torch.float64)
+        expected = torch.autograd.grad(out, (x, w, b), grad_out)
+        setting = f"x {shape}, weight {wshape}, stride {stride}, padding {padding}"
+        got, err = _try(fn, x.detach(), w.detach(), grad_out, stride=stride, padding=padding)
+        if err:
+            return report(False, name, f"it raised {err} for {setting}")
+        if not isinstance(got, (tuple, list)) or len(got) != 3:
+            return report(False, name, f"return a tuple (grad_x, grad_weight, grad_bias), got {_shape(got)}")
+        for label, g, e in zip(("grad_x", "grad_weight", "grad_bias"), got, expected):
+            why = _mismatch(g, e)
+            if why:
+                return report(False, name, f"{label} for {setting}: {why}. {hints[label]}")
+    return report(True, name, "")
+
+
+def check_max_pool_backward(fn) -> bool:
+    """``fn(x, grad_out, kernel_size, stride=)`` must equal autograd's gradient of ``F.max_pool2d`` (float64),
+    including overlapping windows (kernel 3, stride 2) whose gradients add up."""
+    import torch
+    import torch.nn.functional as F
+
+    name = "max-pool backward"
+    gen = torch.Generator().manual_seed(5)
+    for shape, k, stride in [((1, 1, 4, 4), 2, 2), ((2, 3, 7, 6), 2, 2), ((2, 2, 9, 9), 3, 2)]:
+        x = torch.randn(shape, generator=gen, dtype=torch.float64, requires_grad=True)
+        out = F.max_pool2d(x, k, stride)
+        grad_out = torch.randn(out.shape, generator=gen, dtype=torch.float64)
+        expected = torch.autograd.grad(out, x, grad_out)[0]
+        got, err = _try(fn, x.detach(), grad_out, k, stride=stride)
+        why = err or _mismatch(got, expected)
+        if why:
+            return report(False, name, f"for x {shape}, kernel {k}, stride {stride}: {why}. Each window sends its "
+                          "grad_out to the position of its maximum only (0 elsewhere, rows left over by the floor "
+                          "included); where windows overlap, add (+=) rather than overwrite")
+    return report(True, name, "")
+
+
+def check_batchnorm(module_cls) -> bool:
+    """``module_cls(num_features)`` must behave like ``nn.BatchNorm2d``: training outputs, running statistics
+    after a few batches (``running_mean``, ``running_var``), and evaluation outputs (float64)."""
+    import torch
+    import torch.nn as nn
+
+    name = "BatchNorm2d"
+    mine, err = _try(module_cls, 3)
+    if err or not isinstance(mine, nn.Module):
+        return report(False, name, f"module_cls(3) should build an nn.Module, got {err or _shape(mine)}: subclass "
+                      "nn.Module and call super().__init__() first")
+    mine, err = _try(mine.double)
+    if err:
+        return report(False, name, f"calling .double() on it raised {err}")
+    reference = nn.BatchNorm2d(3).double()
+    gen = torch.Generator().manual_seed(2)
+    for step in range(3):
+        x = 2 + 3 * torch.randn(4, 3, 5, 5, generator=gen, dtype=torch.float64)
+        got, err = _try(lambda: mine.train()(x))
+        why = err or _mismatch(got, reference.train()(x))
+        if why:
+            return report(False, name, f"training step {step + 1}: {why}. Normalise each channel with the batch's "
+                          "mean and biased variance over N, H, W (unbiased=False), then · weight + bias")
+        for buffer in ("running_mean", "running_var"):
+            why = _mismatch(getattr(mine, buffer, None), getattr(reference, buffer))
+            if why:
+                unbiased = "update it with the UNBIASED batch variance (× n/(n−1), n = N·H·W)"
+                ema = "running ← (1 − momentum)·running + momentum·batch mean, with momentum 0.1"
+                hint = unbiased if buffer == "running_var" else ema
+                return report(False, name, f"{buffer} after {step + 1} training step(s): {why}. {hint}")
+    x = torch.randn(2, 3, 4, 4, generator=gen, dtype=torch.float64)
+    got, err = _try(lambda: mine.eval()(x))
+    why = err or _mismatch(got, reference.eval()(x))
+    if why:
+        return report(False, name, f"evaluation mode: {why}. After .eval() use running_mean and running_var "
+                      "instead of the batch's statistics (check self.training)")
+    return report(True, name, "")
+
+
+def check_dropout(module_cls) -> bool:
+    """``module_cls(p)`` must behave like ``nn.Dropout``: identity in eval mode; in training, zeros with frequency
+    ≈ p (within 5 binomial standard deviations) and survivors scaled by 1/(1−p)."""
+    import math
+
+    import torch
+
+    name = "Dropout"
+    x = torch.ones(100_000, dtype=torch.float64)
+    with torch.random.fork_rng():  # the learner's global random state is left as it was
+        torch.manual_seed(0)
+        for p in (0.5, 0.2):
+            layer, err = _try(module_cls, p)
+            if err or not isinstance(layer, torch.nn.Module):
+                return report(False, name, f"module_cls({p}) should build an nn.Module, got {err or _shape(layer)}: "
+                              "subclass nn.Module and call super().__init__() first")
+            got, err = _try(lambda: layer.eval()(x))
+            why = err or _mismatch(got, x)
+            if why:
+                return report(False, name, f"evaluation mode (p={p}): {why}. After .eval() dropout is the identity "
+                              "(check self.training)")
+            got, err = _try(lambda: layer.train()(x))
+            if err or not isinstance(got, torch.Tensor) or got.shape != x.shape:
+                return report(False, name, f"training mode (p={p}): expected a tensor of shape {tuple(x.shape)}, "
+                              f"got {err or _shape(got)}")
+            zeros = float((got == 0).double().mean())
+            sigma = math.sqrt(p * (1 - p) / x.numel())
+            if abs(zeros - p) > 5 * sigma:
+                return report(False, name, f"training mode (p={p}): {zeros:.3f} of the outputs are 0, expected about "
+                              f"{p}: zero each element with probability p (torch.rand_like(x) < p)")
+            kept = got[got != 0]
+            if not torch.allclose(kept, x[: kept.numel()] / (1 - p)):
+                return report(False, name, f"training mode (p={p}): the surviving values should be x / (1 − p) = "
+                              f"{1 / (1 - p):.4g} for x = 1 so that the expectation stays x (inverted dropout)")
+    return report(True, name, "")
+
 # ------------------------------------------------------- notebooks 05–08: LeNet-5, AlexNet, ResNet, DenseNet, reading
 def check_conv_macs(fn) -> bool:
     """``fn(c_in, c_out, k, h_out, w_out)`` must give the multiply-accumulates of a k×k Conv2d (``count_macs``)."""

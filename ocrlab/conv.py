@@ -267,4 +267,95 @@ def global_avg_pool2d(x: torch.Tensor) -> torch.Tensor:
     return x4.mean(dim=(-2, -1))
 
 
-__all__ = ["conv2d", "conv2d_loops", "convolve2d", "patches", "max_pool2d", "avg_pool2d", "global_avg_pool2d"]
+# ------------------------------------------------------------------------------------------------- backward
+def conv2d_backward(x: torch.Tensor, weight: torch.Tensor, grad_out: torch.Tensor, stride: Pair = 1,
+                    padding: Pair = 0, dilation: Pair = 1, groups: int = 1
+                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Gradients of ``conv2d`` w.r.t. its input, weight and bias, each computed as a convolution (no autograd).
+
+    - ``grad_x`` is a transposed convolution: insert ``s − 1`` zeros between the entries of ``grad_out``, pad it
+      by ``d·(k − 1)`` ("full" correlation) and correlate it with the weight flipped in space and with input and
+      output channels swapped (per group). Rows of the padded input that no window reached get 0; then the
+      padding is cropped off.
+    - ``grad_weight[o, c] = Σ_n x_pad[n, c] ⋆ grad_out[n, o]``: the batch plays the channels' role, and the
+      forward's stride becomes the dilation of the ``grad_out`` "kernel" (and the dilation the stride).
+    - ``grad_bias = grad_out`` summed over N, H, W.
+
+    x ``(N, C_in, H, W)`` (or ``(C_in, H, W)``), weight ``(C_out, C_in/groups, kH, kW)``, grad_out ``(N, C_out,
+    H_out, W_out)`` → ``grad_x`` like x, ``grad_weight`` like weight, ``grad_bias (C_out,)``. Padding: int or pair.
+    Reference: Dumoulin & Visin (2016), arXiv:1603.07285, section 4 (transposed convolution arithmetic).
+    """
+    if isinstance(padding, str):
+        raise ValueError(f"conv2d_backward takes padding as an int or a pair, got {padding!r}: pass the number of "
+                         "pixels the forward pass padded on each side")
+    x4, squeeze, (sh, sw), (dh, dw) = _conv_args(x, weight, None, stride, padding, dilation, groups)
+    ph, pw = _pair(padding, "padding", minimum=0)
+    n, c_in, h, w = x4.shape
+    c_out, c_per_group, kh, kw = weight.shape
+    hp, wp = h + 2 * ph, w + 2 * pw
+    ho, wo = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
+    if not isinstance(grad_out, torch.Tensor):
+        raise ValueError(f"grad_out must be a torch.Tensor, got {type(grad_out).__name__}")
+    expected = (c_out, ho, wo) if squeeze else (n, c_out, ho, wo)
+    if tuple(grad_out.shape) != expected:
+        raise ValueError(f"grad_out must have the shape of the forward output {expected} (N, C_out, H_out, W_out) "
+                         f"for x {tuple(x.shape)}, weight {tuple(weight.shape)}, stride {(sh, sw)}, padding "
+                         f"{(ph, pw)}, dilation {(dh, dw)}; got {tuple(grad_out.shape)}")
+    g4 = grad_out.unsqueeze(0) if squeeze else grad_out
+    out_per_group = c_out // groups
+
+    # grad_x: stride-dilate grad_out, pad it fully, correlate with the flipped, channel-swapped weight.
+    dilated = g4.new_zeros(n, c_out, (ho - 1) * sh + 1, (wo - 1) * sw + 1)
+    dilated[:, :, ::sh, ::sw] = g4
+    eh, ew = dh * (kh - 1), dw * (kw - 1)  # effective kernel size − 1
+    reached_h, reached_w = (ho - 1) * sh + eh + 1, (wo - 1) * sw + ew + 1  # padded rows/cols some window reached
+    full = F.pad(dilated, (ew, ew + wp - reached_w, eh, eh + hp - reached_h))  # + zeros for the unreached ones
+    flipped = (weight.reshape(groups, out_per_group, c_per_group, kh, kw).transpose(1, 2)
+               .reshape(c_in, out_per_group, kh, kw).flip(-2, -1))
+    grad_xp = conv2d(full, flipped, dilation=(dh, dw), groups=groups)  # (N, C_in, H + 2P, W + 2P)
+    grad_x = grad_xp[:, :, ph:ph + h, pw:pw + w]
+
+    # grad_weight: x_pad correlated with grad_out, batch as channels, one group at a time.
+    xp = F.pad(x4, (pw, pw, ph, ph)).transpose(0, 1)  # (C_in, N, Hp, Wp)
+    gt = g4.transpose(0, 1)  # (C_out, N, Ho, Wo)
+    grad_weight = torch.cat([
+        conv2d(xp[g * c_per_group:(g + 1) * c_per_group], gt[g * out_per_group:(g + 1) * out_per_group],
+               stride=(dh, dw), dilation=(sh, sw))[:, :, :kh, :kw].transpose(0, 1)  # (C_out/G, C_in/G, kH, kW)
+        for g in range(groups)])
+
+    grad_bias = g4.sum(dim=(0, 2, 3))
+    return (grad_x[0] if squeeze else grad_x), grad_weight, grad_bias
+
+
+def max_pool2d_backward(x: torch.Tensor, grad_out: torch.Tensor, kernel_size: Pair, stride: Pair | None = None,
+                        padding: Pair = 0, dilation: Pair = 1) -> torch.Tensor:
+    """Gradient of ``max_pool2d`` w.r.t. its input: each window's ``grad_out`` goes to the window's arg-max.
+
+    Every other pixel of the window gets 0; where windows overlap (kernel > stride) a pixel that is the maximum
+    of several windows receives the sum. Ties: the first maximum in row-major order within the window, which is
+    what PyTorch's CPU kernel picks (``val > maxval``, checked in the tests). x ``(N, C, H, W)`` (or ``(C, H,
+    W)``), grad_out ``(N, C, H_out, W_out)`` → grad_x with the shape of x.
+    """
+    x4, squeeze, k, s, p, d = _pool_args(x, kernel_size, stride, padding, dilation, "Max-pooling")
+    n, c, h, w = x4.shape
+    hp, wp = h + 2 * p[0], w + 2 * p[1]
+    ho, wo = (hp - d[0] * (k[0] - 1) - 1) // s[0] + 1, (wp - d[1] * (k[1] - 1) - 1) // s[1] + 1
+    if not isinstance(grad_out, torch.Tensor):
+        raise ValueError(f"grad_out must be a torch.Tensor, got {type(grad_out).__name__}")
+    expected = (c, ho, wo) if squeeze else (n, c, ho, wo)
+    if tuple(grad_out.shape) != expected:
+        raise ValueError(f"grad_out must have the shape of the pooled output {expected} for x {tuple(x.shape)}, "
+                         f"kernel {k}, stride {s}, padding {p}; got {tuple(grad_out.shape)}")
+    g4 = grad_out.unsqueeze(0) if squeeze else grad_out
+    xp = F.pad(x4, (p[1], p[1], p[0], p[0]), value=-math.inf) if any(p) else x4
+    tap = patches(xp, k, s, d).reshape(n, c, ho, wo, k[0] * k[1]).argmax(dim=-1)  # first max of each window
+    rows = torch.arange(ho).view(-1, 1) * s[0] + (tap // k[1]) * d[0]  # where it lies in the padded input
+    cols = torch.arange(wo).view(1, -1) * s[1] + (tap % k[1]) * d[1]
+    grad_xp = g4.new_zeros(n, c, hp * wp).scatter_add_(2, (rows * wp + cols).reshape(n, c, -1),
+                                                       g4.reshape(n, c, -1))  # overlapping windows accumulate
+    grad_x = grad_xp.view(n, c, hp, wp)[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
+    return grad_x[0] if squeeze else grad_x
+
+
+__all__ = ["conv2d", "conv2d_loops", "convolve2d", "patches", "max_pool2d", "avg_pool2d", "global_avg_pool2d",
+           "conv2d_backward", "max_pool2d_backward"]

@@ -44,14 +44,19 @@ def output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, dilat
 
 
 def dropped_pixels(size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
-    """How many rows (or columns) at the far end of the padded input no window reaches.
+    """How many image rows (or columns) at the far end no window covers; padding is not counted.
 
-    Zero when the stride divides ``H + 2P − D·(F−1) − 1`` evenly; otherwise the floor in ``output_size``
-    discards the remainder: ``(H + 2P − D·(F−1) − 1) mod S`` pixels (padding included) are never seen.
+    The last window spans padded indices up to ``last = (H_out − 1)·S + D·(F − 1)``; the image occupies padded
+    indices ``P … P + H − 1``, so ``max(0, P + H − 1 − last)`` image rows are never seen. "Covers" means lying
+    inside a window's span (its extent): with D > 1 a row between two dilated taps counts as covered. The floor
+    in ``output_size`` is the cause: ``(H + 2P − D·(F−1) − 1) mod S`` padded rows are unreached, and only those
+    beyond the right/bottom padding are image pixels. E.g. H=28, F=3, S=2: 1 dropped with P=0, none with P=1.
+    Not counted: rows *between* windows when S > D·(F−1)+1 (a 1×1 stride-2 convolution sees every other row);
+    that is subsampling by design, not the floor's loss at the end.
     """
     out = output_size(size, kernel, stride, padding, dilation)
-    last_covered = (out - 1) * stride + dilation * (kernel - 1)  # index in the padded input
-    return size + 2 * padding - (last_covered + 1)
+    last = (out - 1) * stride + dilation * (kernel - 1)  # padded index of the last covered row
+    return max(0, padding + size - 1 - last)
 
 
 class OutputSizeReport(NamedTuple):
@@ -59,7 +64,7 @@ class OutputSizeReport(NamedTuple):
 
     valid: bool
     size: int | None  #: output length, None when invalid
-    dropped: int  #: padded-input pixels no window reaches (0 when the stride divides evenly)
+    dropped: int  #: image rows/columns (padding excluded) that no window covers, see ``dropped_pixels``
     formula: str  #: the formula with the numbers substituted
     message: str  #: the result, or what is wrong / what gets dropped
 
@@ -77,9 +82,9 @@ def explain_output_size(size: int, kernel: int, stride: int = 1, padding: int = 
         return OutputSizeReport(False, None, 0, formula, f"invalid: {err}")
     dropped = dropped_pixels(size, kernel, stride, padding, dilation)
     message = f"output {out}×{out}"
-    if dropped:
-        message += (f"; stride {stride} does not divide {numerator} evenly: the last {dropped} row(s)/column(s) "
-                    f"of the padded input are never covered by a window (dropped)")
+    if dropped:  # unreached padding alone loses nothing: no message then
+        message += (f"; stride {stride} does not divide {numerator} evenly: the last {dropped} image "
+                    f"row(s)/column(s) are never seen by any window (dropped)")
     return OutputSizeReport(True, out, dropped, f"{formula} = {out}", message)
 
 

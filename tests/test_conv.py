@@ -101,7 +101,8 @@ def test_output_size_matches_torch_on_exhaustive_grid():
             continue
         shape = F.conv2d(torch.zeros(1, 1, h, h), torch.zeros(1, 1, k, k), stride=s, padding=p, dilation=d).shape
         assert shapes.output_size(h, k, s, p, d) == shape[-1], (h, k, s, p, d)
-        assert 0 <= shapes.dropped_pixels(h, k, s, p, d) < s
+        unreached = (h + 2 * p - effective) % s  # padded rows after the last window; only image ones count
+        assert shapes.dropped_pixels(h, k, s, p, d) == max(0, unreached - p)
         checked += 1
     assert checked > 400
 
@@ -118,12 +119,48 @@ def test_transposed_output_size_matches_conv_transpose():
             assert shapes.transposed_output_size(h, k, s, p, op, d) == layer(torch.zeros(1, 1, h, h)).shape[-1]
 
 
+def _uncovered_image_rows(h, k, s, p, d, tail_only=False):
+    """Brute force: mark the padded rows inside any window's span, count the image rows left unmarked (only those
+    after the last marked row with ``tail_only``)."""
+    covered = [False] * (h + 2 * p)
+    for start in range(0, h + 2 * p - d * (k - 1), s):
+        for row in range(start, start + d * (k - 1) + 1):
+            covered[row] = True
+    last = max(i for i, c in enumerate(covered) if c)
+    return sum(not c for i, c in enumerate(covered) if p <= i < p + h and (i > last or not tail_only))
+
+
 def test_dropped_pixels_and_same_padding():
     assert shapes.output_size(28, 3, 2) == 13 and shapes.dropped_pixels(28, 3, 2) == 1
+    assert shapes.dropped_pixels(28, 3, 2, 1) == 0  # ResNet's downsampler sees every image pixel
+    assert shapes.dropped_pixels(28, 5, 3) == 2
+    for setting, expected in [((28, 3, 2, 1), 0), ((28, 3, 2, 0), 1), ((28, 5, 3, 0), 2)]:
+        assert shapes.dropped_pixels(*setting) == _uncovered_image_rows(*setting, 1) == expected
     assert shapes.dropped_pixels(28, 2, 2) == 0
     assert shapes.same_padding(5) == 2 and shapes.same_padding(3, dilation=2) == 2
     with pytest.raises(ValueError, match="D·\\(F−1\\) even"):
         shapes.same_padding(4)
+
+
+def test_dropped_pixels_matches_brute_force_coverage():
+    checked = 0
+    for h, k, s, p, d in itertools.product(range(1, 12), range(1, 6), range(1, 5), range(0, 3), range(1, 3)):
+        if d * (k - 1) + 1 > h + 2 * p:
+            continue
+        dropped = shapes.dropped_pixels(h, k, s, p, d)
+        assert dropped == _uncovered_image_rows(h, k, s, p, d, tail_only=True), (h, k, s, p, d)
+        if s <= d * (k - 1) + 1:  # windows leave no gaps between them: the tail is all that is missed
+            assert dropped == _uncovered_image_rows(h, k, s, p, d), (h, k, s, p, d)
+        checked += 1
+    assert checked > 1000
+    assert shapes.dropped_pixels(5, 1, 2) == 0 and _uncovered_image_rows(5, 1, 2, 0, 1) == 2  # 1×1, stride 2: gaps
+
+
+def test_explain_output_size_flags_only_image_pixels():
+    resnet = shapes.explain_output_size(28, 3, 2, 1)
+    assert resnet.dropped == 0 and "dropped" not in resnet.message  # only padding unreached: nothing to say
+    lenet = shapes.explain_output_size(28, 5, 3)
+    assert lenet.dropped == 2 and "the last 2 image row(s)/column(s) are never seen" in lenet.message
 
 
 def test_receptive_field_matches_gradient():
@@ -160,6 +197,89 @@ def test_macs():
     assert shapes.conv2d_macs((1, 1, 28, 28), (6, 1, 5, 5), padding=2) == 6 * 28 * 28 * 25
 
 
+# -------------------------------------------------------------------------------------------------- backward
+def _random_backward_case(rng: random.Random):
+    while True:
+        groups = rng.choice([1, 2])
+        c_in, c_out = groups * rng.randint(1, 3), groups * rng.randint(1, 3)
+        k = (rng.randint(1, 4), rng.randint(1, 4))
+        stride, padding, dilation = [(rng.randint(lo, hi), rng.randint(lo, hi)) for lo, hi in ((1, 3), (0, 2), (1, 2))]
+        if rng.random() < 0.3:  # sometimes ints, as most callers pass them
+            stride, padding, dilation = stride[0], padding[0], dilation[0]
+        h, w = rng.randint(4, 11), rng.randint(4, 11)
+        pad = conv._pair(padding, "padding", 0)
+        dil = conv._pair(dilation, "dilation")
+        if all(dil[i] * (k[i] - 1) + 1 <= (h, w)[i] + 2 * pad[i] for i in (0, 1)):
+            return dict(x=(rng.randint(1, 3), c_in, h, w), w=(c_out, c_in // groups, *k), stride=stride,
+                        padding=padding, dilation=dilation, groups=groups)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_conv2d_backward_matches_autograd(seed):
+    case = _random_backward_case(random.Random(seed))
+    torch.manual_seed(seed)
+    x = torch.randn(case["x"], dtype=torch.float64, requires_grad=True)
+    w = torch.randn(case["w"], dtype=torch.float64, requires_grad=True)
+    b = torch.randn(case["w"][0], dtype=torch.float64, requires_grad=True)
+    kw = {k: case[k] for k in ("stride", "padding", "dilation", "groups")}
+    out = F.conv2d(x, w, b, **kw)
+    grad_out = torch.randn_like(out)
+    expected = torch.autograd.grad(out, (x, w, b), grad_out)
+    got = conv.conv2d_backward(x.detach(), w.detach(), grad_out, **kw)
+    for g, e in zip(got, expected):
+        torch.testing.assert_close(g, e)
+
+
+def test_conv2d_backward_unused_rows_get_zero_and_unbatched_input():
+    torch.manual_seed(0)
+    x, w = torch.randn(2, 9, 8, dtype=torch.float64), torch.randn(3, 2, 3, 3, dtype=torch.float64)
+    grad_out = torch.randn(3, 4, 2, dtype=torch.float64)  # rows ⌊(9 − 3)/2⌋ + 1 = 4, columns ⌊(8 − 3)/3⌋ + 1 = 2
+    grad_x, grad_w, grad_b = conv.conv2d_backward(x, w, grad_out, stride=(2, 3))
+    assert grad_x.shape == x.shape and grad_w.shape == w.shape and grad_b.shape == (3,)
+    assert grad_x[..., -2:].abs().sum() == 0 < grad_x[..., -3].abs().sum()  # windows end at column 5: 6, 7 unseen
+    xr = x.clone().requires_grad_()
+    F.conv2d(xr, w, stride=(2, 3)).backward(grad_out)
+    torch.testing.assert_close(grad_x, xr.grad)
+
+
+def test_conv2d_backward_gradcheck_of_its_own_gradient():
+    """The backward is itself differentiable tensor code: gradcheck it as a function of grad_out and weight."""
+    torch.manual_seed(1)
+    x = torch.randn(1, 2, 5, 6, dtype=torch.float64)
+    w = torch.randn(2, 1, 2, 3, dtype=torch.float64, requires_grad=True)
+    go = torch.randn(1, 2, 3, 3, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda w, go: conv.conv2d_backward(x, w, go, stride=2, padding=1, groups=2)[0],
+                                    (w, go))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_max_pool2d_backward_matches_autograd(seed):
+    rng = random.Random(seed)
+    torch.manual_seed(seed)
+    k, s, p = rng.choice([(2, None, 0), (3, 2, 0), (3, 2, 1), (2, 1, 1), ((3, 2), (2, 1), (1, 0)), (3, 3, 1)])
+    x = torch.randn(rng.randint(1, 2), 3, rng.randint(5, 11), rng.randint(5, 11), dtype=torch.float64,
+                    requires_grad=True)  # continuous values: no ties
+    out = F.max_pool2d(x, k, s, p)
+    grad_out = torch.randn_like(out)
+    expected = torch.autograd.grad(out, x, grad_out)[0]
+    torch.testing.assert_close(conv.max_pool2d_backward(x.detach(), grad_out, k, s, p), expected)
+    dilated = F.max_pool2d(x, 3, 1, 1, dilation=2)
+    expected = torch.autograd.grad(dilated, x, torch.ones_like(dilated))[0]
+    torch.testing.assert_close(conv.max_pool2d_backward(x.detach(), torch.ones_like(dilated), 3, 1, 1, 2), expected)
+
+
+@pytest.mark.parametrize("k, s, p", [(2, 2, 0), (3, 2, 1), (3, 1, 1), (2, 1, 0)])
+def test_max_pool2d_backward_ties_go_to_the_first_max_like_pytorch(k, s, p):
+    torch.manual_seed(0)
+    for x in (torch.zeros(1, 1, 6, 7, dtype=torch.float64), torch.randint(0, 2, (2, 2, 7, 6)).double()):
+        xr = x.clone().requires_grad_()
+        out = F.max_pool2d(xr, k, s, p)
+        grad_out = torch.randn_like(out)
+        out.backward(grad_out)
+        torch.testing.assert_close(conv.max_pool2d_backward(x, grad_out, k, s, p), xr.grad)
+        torch.testing.assert_close(conv.max_pool2d_backward(x[0], grad_out[0], k, s, p), xr.grad[0])  # unbatched
+
+
 # ------------------------------------------------------------------------------------------------ bad input
 @pytest.mark.parametrize("call, match", [
     (lambda: conv.conv2d(torch.zeros(1, 1, 4, 4), torch.zeros(1, 1, 5, 5)), "5×5 is larger than the padded input 4×4"),
@@ -192,6 +312,25 @@ def test_macs():
     (lambda: shapes.receptive_field([nn.Conv2d(1, 1, 3), nn.Flatten()]), "layer 1 \\(Flatten\\) has no receptive"),
     (lambda: conv.convolve2d(torch.zeros(2, 2), torch.zeros(3, 3)), "kernel 3×3 is larger than the image 2×2"),
     (lambda: conv.convolve2d(torch.zeros(5, 5), torch.zeros(3, 3), mode="circular"), "mode must be"),
+    (lambda: conv.conv2d_backward(torch.zeros(1, 1, 6, 6), torch.zeros(1, 1, 3, 3), torch.zeros(1, 1, 3, 3)),
+     "grad_out must have the shape of the forward output \\(1, 1, 4, 4\\).*got \\(1, 1, 3, 3\\)"),
+    (lambda: conv.conv2d_backward(torch.zeros(1, 1, 7, 7), torch.zeros(2, 1, 3, 3), torch.zeros(1, 2, 3, 3), stride=2),
+     None),  # valid: 7 rows, kernel 3, stride 2 → 3
+    (lambda: conv.conv2d_backward(torch.zeros(1, 1, 6, 6), torch.zeros(1, 1, 3, 3), torch.zeros(4, 4)),
+     "grad_out must have the shape"),
+    (lambda: conv.conv2d_backward(torch.zeros(6, 6), torch.zeros(1, 1, 3, 3), torch.zeros(1, 1, 4, 4)),
+     "4 dimensions \\(N, C, H, W\\).*got 2"),
+    (lambda: conv.conv2d_backward(torch.zeros(1, 3, 6, 6), torch.zeros(2, 1, 3, 3), torch.zeros(1, 2, 4, 4), groups=2),
+     "input channels \\(3\\) must be divisible by groups \\(2\\)"),
+    (lambda: conv.conv2d_backward(torch.zeros(1, 1, 6, 6), torch.zeros(1, 1, 3, 3), None), "must be a torch.Tensor"),
+    (lambda: conv.conv2d_backward(torch.zeros(1, 1, 6, 6), torch.zeros(1, 1, 3, 3), torch.zeros(1, 1, 6, 6),
+                                  padding="same"), "padding as an int or a pair"),
+    (lambda: conv.max_pool2d_backward(torch.zeros(1, 1, 6, 6), torch.zeros(1, 1, 2, 2), 2),
+     "grad_out must have the shape of the pooled output \\(1, 1, 3, 3\\)"),
+    (lambda: conv.max_pool2d_backward(torch.zeros(1, 1, 7, 7), torch.zeros(1, 1, 3, 3), 3, 2), None),  # valid
+    (lambda: conv.max_pool2d_backward(torch.zeros(6, 6), torch.zeros(3, 3), 2), "4 dimensions .* or 3"),
+    (lambda: conv.max_pool2d_backward(torch.zeros(1, 1, 6, 6), torch.zeros(1, 1, 3, 3), 2, padding=2),
+     "at most half the kernel size"),
 ])
 def test_bad_input_raises_clear_value_error(call, match):
     if match is None:

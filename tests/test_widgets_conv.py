@@ -61,6 +61,10 @@ def test_output_size_calculator_updates_and_flags():
     assert not w.report.valid and "invalid" in w.result.value and "larger than the padded input" in w.result.value
     w.padding.value = 1
     assert w.report.valid and w.report.size == shapes.output_size(7, 9, 3, 1)
+    w.input.value, w.kernel.value, w.stride.value = 8, 3, 2  # padded 0…9, windows end at 8: only padding unreached
+    assert w.report.dropped == 0 and "nothing dropped" in w.result.value
+    w.padding.value = 0  # windows end at row 6, the image's last row is 7: one image row never seen
+    assert w.report.dropped == 1 and "last 1 image row(s)/column(s)" in w.result.value
 
 
 def test_pooling_explorer_measures_less_change_with_pooling():

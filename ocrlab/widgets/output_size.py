@@ -17,7 +17,8 @@ def window_positions(report: OutputSizeReport, stride: int) -> list[int]:
 
 def draw_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int) -> bytes:
     """PNG of the padded input: padding grey, the first window's taps blue, every window start marked,
-    the rows/columns no window reaches hatched red. One dimension's story, drawn on a square grid."""
+    the image rows/columns no window covers (``dropped_pixels``) hatched red. One dimension's story, drawn on a
+    square grid."""
     report = explain_output_size(size, kernel, stride, padding, dilation)
     n = size + 2 * padding
     fig = new_figure(4.6, 4.6)
@@ -38,10 +39,10 @@ def draw_output_size(size: int, kernel: int, stride: int, padding: int, dilation
     for si in starts:
         for sj in starts:
             ax.plot(sj + 0.5, si + 0.5, "o", color="#ee8800", markersize=4)
-    if report.valid and report.dropped:
-        d = report.dropped
-        ax.add_patch(Rectangle((n - d, 0), d, n, facecolor="none", edgecolor="#cc0000", hatch="///", linewidth=1.5))
-        ax.add_patch(Rectangle((0, n - d), n, d, facecolor="none", edgecolor="#cc0000", hatch="///", linewidth=1.5))
+    if report.valid and report.dropped:  # image rows/columns no window covers (unreached padding is not marked)
+        d, end = report.dropped, padding + size  # they end where the image ends, before the bottom/right padding
+        ax.add_patch(Rectangle((end - d, 0), d, n, facecolor="none", edgecolor="#cc0000", hatch="///", linewidth=1.5))
+        ax.add_patch(Rectangle((0, end - d), n, d, facecolor="none", edgecolor="#cc0000", hatch="///", linewidth=1.5))
     lim = max(n, eff)
     ax.set_xlim(0, lim)
     ax.set_ylim(lim, 0)
@@ -93,7 +94,7 @@ class OutputSizeCalculator:
         elif r.dropped:
             flag = f"<b>{r.size}×{r.size}</b><br><span style='color:#b36b00'>⚠ {r.message.split('; ', 1)[1]}</span>"
         else:
-            flag = f"<b>{r.size}×{r.size}</b> (stride divides evenly: nothing dropped)"
+            flag = f"<b>{r.size}×{r.size}</b> (every image pixel is seen: nothing dropped)"
         self.result.value = f"<code>H_out = {r.formula}</code><br>{flag}"
         self.image.value = draw_output_size(*self.settings())
 
