@@ -14,8 +14,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(VENV)/bin/python -m pip install $(PIP_EXTRA) -r requirements.txt
 	touch $(STAMP)
 
-lab: $(STAMP)  ## install (first time) and open the course in JupyterLab
-	cd notebooks && ../$(VENV)/bin/jupyter lab $(ROOT_FLAG) 00_welcome.ipynb
+lab: $(STAMP)  ## install (first time) and open the course in JupyterLab, in your own copy (workspace/)
+	mkdir -p workspace
+	cp -n notebooks/*.ipynb workspace/  # new notebooks arrive; a notebook you have edited is never overwritten
+	cd workspace && ../$(VENV)/bin/jupyter lab $(ROOT_FLAG) 00_welcome.ipynb
 
 test: $(STAMP)  ## install (first time) and run unit tests, notebooks (quick mode) and the browser test
 	OCRLAB_QUICK=1 OCRLAB_PROGRESS=0 $(VENV)/bin/pytest

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 import pytest
 
 from ocrlab import activations as act
-from ocrlab import checks, conv, diagnostics, shapes, strokes
+from ocrlab import checks, conv, diagnostics, layers, shapes, strokes
 from ocrlab.models import deep_stack, mlp
 
 
@@ -95,6 +95,10 @@ _RIGHT = {
     "check_identity_init": (lambda m: [torch.nn.init.zeros_(b.bn2.weight) for b in m.modules()
                                        if isinstance(b, __import__("ocrlab.models").models.BasicBlock)],),
     "check_dense_channels": (lambda c, k, n: c + k * n,),
+    "check_conv2d_backward": (conv.conv2d_backward,),
+    "check_max_pool_backward": (conv.max_pool2d_backward,),
+    "check_batchnorm": (layers.BatchNorm2d,),
+    "check_dropout": (layers.Dropout,),
 }
 _WRONG_SHAPE = {"check_stack_params": (lambda c: (1, 2, 3),), "check_dead_fraction": (lambda p: torch.zeros(4),),
                 "check_stroke_detector": (torch.ones(2, 2),), "check_param_count": ([1, 2], nn.Conv2d(3, 16, 5)),

@@ -6,10 +6,11 @@ import ipywidgets as W
 import torch
 
 from ..activations import ACTIVATIONS, activation_curve
+from ._display import Explorer
 from ._png import figure_png, new_figure
 
 
-class ActivationExplorer:
+class ActivationExplorer(Explorer):
     """``ActivationExplorer()`` in a cell: controls ``activation`` and ``slope``; ``curve`` holds (f(x), f'(x))."""
 
     def __init__(self, activation: str = "sigmoid"):
@@ -40,7 +41,3 @@ class ActivationExplorer:
         self.image.value = figure_png(fig)
         self.status.value = (f"max derivative {float(dy.max()):.3g}; after 10 layers at best "
                              f"{float(dy.max()) ** 10:.3g}× the gradient (ignoring weights)")
-
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.ui)

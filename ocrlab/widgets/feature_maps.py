@@ -18,6 +18,7 @@ import torch
 
 from ..features import SCALE_MODES, FeatureMaps, colour_limits, feature_maps, tile
 from ..synth import FONTS, render_character
+from ._display import Explorer
 
 
 def colourise(values: np.ndarray, cmap: str, zoom: int) -> np.ndarray:
@@ -84,7 +85,7 @@ def stats_html(result: FeatureMaps, selected: str) -> str:
             f"<th>zeros</th></tr>{rows}</table>")
 
 
-class FeatureMapExplorer:
+class FeatureMapExplorer(Explorer):
     """Interactive feature maps of any CNN: ``FeatureMapExplorer(model, images, labels, classes)`` in a cell.
 
     Controls (attributes): ``source`` ('dataset' or 'character'), ``index`` (dataset image), ``text`` and ``font``
@@ -197,7 +198,3 @@ class FeatureMapExplorer:
                                  f"mean {lm.mean:.3f}, zeros {lm.zero_fraction:.0%}")
         except (ValueError, KeyError) as err:
             self.status.value = f"<span style='color:#b00'>⚠ {err}</span>"
-
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.ui)

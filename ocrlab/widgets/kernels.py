@@ -10,6 +10,7 @@ import torch
 
 from ..strokes import KERNEL_PRESETS, filter_image
 from ..synth import FONTS, render_character
+from ._display import Explorer
 from ._png import figure_png, new_figure
 
 CUSTOM = "custom"
@@ -37,7 +38,7 @@ def kernel_panels_png(image: torch.Tensor, kernel: torch.Tensor, output: torch.T
     return figure_png(fig)
 
 
-class KernelExplorer:
+class KernelExplorer(Explorer):
     """Interactive kernel explorer: ``KernelExplorer()`` in a cell shows it.
 
     Controls (attributes): ``source`` ('character' or 'digit'), ``text``, ``font``, ``digit``, ``preset``,
@@ -155,7 +156,3 @@ class KernelExplorer:
                                  f"'same' padding keeps {tuple(image.shape)}")
         except ValueError as err:  # e.g. a character the font lacks: say so in the widget
             self.status.value = f"<span style='color:#b00'>⚠ {err}</span>"
-
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.ui)

@@ -7,6 +7,7 @@ import ipywidgets as W
 from matplotlib.patches import Rectangle
 
 from ..shapes import OutputSizeReport, explain_output_size
+from ._display import Explorer
 from ._png import figure_png, new_figure
 
 
@@ -57,7 +58,7 @@ def draw_output_size(size: int, kernel: int, stride: int, padding: int, dilation
     return figure_png(fig)
 
 
-class OutputSizeCalculator:
+class OutputSizeCalculator(Explorer):
     """Interactive output-size calculator: ``OutputSizeCalculator()`` in a cell shows it.
 
     Controls: ``input``, ``kernel``, ``stride``, ``padding``, ``dilation`` (IntSliders); ``result`` (HTML) shows
@@ -97,7 +98,3 @@ class OutputSizeCalculator:
             flag = f"<b>{r.size}×{r.size}</b> (every image pixel is seen: nothing dropped)"
         self.result.value = f"<code>H_out = {r.formula}</code><br>{flag}"
         self.image.value = draw_output_size(*self.settings())
-
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.ui)

@@ -7,6 +7,7 @@ import torch
 
 from ..strokes import STROKE_BANK, shift_change, shift_images, stroke_features
 from ..synth import FONTS, render_character
+from ._display import Explorer
 from ._png import figure_png, new_figure
 
 POOLS = {"none": None, "2×2": 2, "4×4": 4, "global": "global"}
@@ -28,7 +29,7 @@ def pooling_panels_png(image: torch.Tensor, shifted: torch.Tensor, a: torch.Tens
     return figure_png(fig)
 
 
-class PoolingExplorer:
+class PoolingExplorer(Explorer):
     """``PoolingExplorer()`` in a cell: controls ``text``, ``font``, ``dx``, ``dy``, ``pool``, ``op``; ``change``
     holds the last measured relative feature change and ``image`` the PNG."""
 
@@ -61,7 +62,3 @@ class PoolingExplorer:
                                  f"after a ({self.dx.value}, {self.dy.value}) px shift: <b>{self.change:.1%}</b>")
         except ValueError as err:
             self.status.value = f"<span style='color:#b00'>⚠ {err}</span>"
-
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.ui)
