@@ -59,6 +59,22 @@ class Callback:
     def on_train_end(self, run: Run) -> None: ...
 
 
+EVENTS = ("on_train_begin", "on_after_backward", "on_batch_end", "on_epoch_end", "on_interrupt", "on_train_end")
+
+
+class Events:
+    """Dispatches ``fit``'s events; each event calls only the callbacks that override it (resolved once, so the
+    per-step events cost nothing when nobody listens)."""
+
+    def __init__(self, listeners: list[Callback]):
+        self.hooks = {name: [getattr(cb, name) for cb in listeners
+                             if getattr(type(cb), name) is not getattr(Callback, name)] for name in EVENTS}
+
+    def __call__(self, name: str, run: Run) -> None:
+        for hook in self.hooks[name]:
+            hook(run)
+
+
 class EpochFunction(Callback):
     """Adapts a plain ``f(history)`` into an epoch-end callback."""
 
@@ -82,43 +98,60 @@ def as_callbacks(callbacks) -> list[Callback]:
     return out
 
 
-class Report(Callback):
-    """The epoch lines ``fit`` prints (``verbose``) and its tqdm progress bar (``progress``)."""
+class EpochLines(Callback):
+    """The line ``fit`` prints after each epoch (with ``verbose``), and the note after an interrupt."""
 
-    def __init__(self, verbose: bool, progress: bool):
-        self.verbose, self.progress, self.bar = verbose, progress, None
-
-    def on_train_begin(self, run: Run) -> None:
-        if self.progress:
-            from tqdm.auto import tqdm
-
-            done = run.step
-            self.bar = tqdm(total=run.epochs * run.steps_per_epoch, initial=done, desc="training", leave=False,
-                            mininterval=0.5, unit="batch")
-
-    def on_batch_end(self, run: Run) -> None:
-        if self.bar is not None:
-            self.bar.update(1)
+    def __init__(self, verbose: bool = True):
+        self.verbose = verbose
+        self.write = print
 
     def on_epoch_end(self, run: Run) -> None:
+        if not self.verbose:
+            return
         h = run.history
         line = f"epoch {h.epoch[-1]:>2}/{run.epochs}  train loss {h.train_loss[-1]:.4f}  acc {h.train_acc[-1]:.2%}"
         if h.test_acc:
             line += f"  | test loss {h.test_loss[-1]:.4f}  acc {h.test_acc[-1]:.2%}"
-        line += f"  | {h.seconds[-1]:.1f} s, {h.images_per_s[-1]:,.0f} img/s"
-        if self.bar is not None:
-            self.bar.set_postfix_str(f"loss {h.train_loss[-1]:.3f}" + (f", test {h.test_acc[-1]:.1%}" if h.test_acc else ""))
-        if self.verbose:
-            (self.bar.write if self.bar is not None else print)(line)
+        self.write(line + f"  | {h.seconds[-1]:.1f} s, {h.images_per_s[-1]:,.0f} img/s")
 
     def on_interrupt(self, run: Run) -> None:
         print(f"Interrupted after {len(run.history.epoch)} complete epoch(s): the model keeps its current weights "
               "and the history so far is returned.")
 
+
+class ProgressBar(Callback):
+    """A tqdm progress bar over all steps of the run; epoch lines are written above it, not through it."""
+
+    def __init__(self, lines: EpochLines | None = None):
+        self.lines, self.bar = lines, None
+
+    def on_train_begin(self, run: Run) -> None:
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=run.epochs * run.steps_per_epoch, initial=run.step, desc="training", leave=False,
+                        mininterval=0.5, unit="batch")
+        if self.lines is not None:
+            self.lines.write = self.bar.write
+
+    def on_batch_end(self, run: Run) -> None:
+        self.bar.update(1)
+
+    def on_epoch_end(self, run: Run) -> None:
+        h = run.history
+        self.bar.set_postfix_str(f"loss {h.train_loss[-1]:.3f}" + (f", test {h.test_acc[-1]:.1%}" if h.test_acc else ""))
+
     def on_train_end(self, run: Run) -> None:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+        if self.lines is not None:
+            self.lines.write = print
+
+
+def reporters(verbose: bool, progress: bool) -> list[Callback]:
+    """What ``fit`` reports by itself: epoch lines (``verbose``) and a progress bar (``progress``)."""
+    lines = EpochLines(verbose)
+    return [lines, ProgressBar(lines)] if progress else [lines]
 
 
 class StopAfterSteps(Callback):
@@ -177,5 +210,5 @@ class SaveEveryEpoch(Callback):
         save_training_state(self.path, run, **self.metadata)
 
 
-__all__ = ["Callback", "Run", "StopTraining", "as_callbacks", "Report", "StopAfterSteps", "LossRecorder",
+__all__ = ["Callback", "Run", "StopTraining", "Events", "as_callbacks", "EpochLines", "ProgressBar", "reporters", "StopAfterSteps", "LossRecorder",
            "GradientNorms", "SaveEveryEpoch", "EpochFunction"]

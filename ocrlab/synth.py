@@ -46,7 +46,19 @@ FONTS: dict[str, str] = {
     "Computer Modern Typewriter": "cmtt10.ttf",
 }
 
-#: Fonts never seen in training: one from each family, to measure generalisation to new typefaces.
+#: The bundled fonts by family: every style (bold, italic, …) of one typeface design.
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "DejaVu Sans": ("DejaVu Sans", "DejaVu Sans Bold", "DejaVu Sans Oblique", "DejaVu Sans Bold Oblique"),
+    "DejaVu Serif": ("DejaVu Serif", "DejaVu Serif Bold", "DejaVu Serif Italic", "DejaVu Serif Bold Italic"),
+    "DejaVu Sans Mono": ("DejaVu Sans Mono", "DejaVu Sans Mono Bold", "DejaVu Sans Mono Oblique",
+                         "DejaVu Sans Mono Bold Oblique"),
+    "STIX": ("STIX", "STIX Bold", "STIX Italic", "STIX Bold Italic"),
+    "Computer Modern": ("Computer Modern Roman", "Computer Modern Bold", "Computer Modern Italic",
+                        "Computer Modern Sans", "Computer Modern Typewriter"),
+}
+
+#: Held-out *styles*: one font from each family, never seen in training, while its siblings are. A test on them
+#: measures generalisation to a new style of a known design, not to a new typeface (see ``family_split``).
 TEST_FONTS: tuple[str, ...] = (
     "DejaVu Sans Bold Oblique",
     "DejaVu Serif Italic",
@@ -55,6 +67,15 @@ TEST_FONTS: tuple[str, ...] = (
     "Computer Modern Sans",
 )
 TRAIN_FONTS: tuple[str, ...] = tuple(name for name in FONTS if name not in TEST_FONTS)
+
+
+def family_split(held_out: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(train_fonts, test_fonts)`` with every style of the family ``held_out`` in test and none in training:
+    a test on typefaces never seen in any style."""
+    if held_out not in FAMILIES:
+        raise ValueError(f"Unknown font family {held_out!r}; choose one of {', '.join(FAMILIES)}.")
+    test = FAMILIES[held_out]
+    return tuple(f for f in FONTS if f not in test), test
 
 DIGITS = string.digits
 UPPERCASE = string.ascii_uppercase
@@ -259,7 +280,7 @@ def load_synthetic(
 
 
 __all__ = [
-    "FONTS", "TRAIN_FONTS", "TEST_FONTS", "DIGITS", "UPPERCASE", "LOWERCASE", "LETTERS", "PUNCTUATION", "CHARSETS",
+    "FONTS", "FAMILIES", "TRAIN_FONTS", "TEST_FONTS", "family_split", "DIGITS", "UPPERCASE", "LOWERCASE", "LETTERS", "PUNCTUATION", "CHARSETS",
     "Variation", "SyntheticCharacters", "font_path", "make_characters", "render_character", "render_text",
     "load_synthetic",
 ]

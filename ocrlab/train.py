@@ -23,7 +23,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .callbacks import Callback, Report, Run, StopTraining, as_callbacks
+from .callbacks import Callback, Events, Run, StopTraining, as_callbacks, reporters
 from .checkpoints import load_checkpoint, load_weights, read_checkpoint, save_checkpoint
 from .config import progress_enabled
 from .device import get_device, model_device
@@ -146,11 +146,6 @@ def _diverged_message(epoch: int, step: int, lr: float, loss: float) -> str:
             "normalised. The model's weights are now unusable: re-create the model before training again.")
 
 
-def _emit(listeners: Sequence[Callback], event: str, run: Run) -> None:
-    for listener in listeners:
-        getattr(listener, event)(run)
-
-
 @torch.no_grad()
 def _check_labels_fit(model: nn.Module, sets: dict, norm: tuple[float, float], device: torch.device) -> None:
     """One eval-mode forward pass up front: the model must output logits ``(N, classes)`` covering every label."""
@@ -197,7 +192,7 @@ def _restore(run: Run, resume, settings: dict) -> None:
 
 
 def _train_epoch(run: Run, xs: torch.Tensor, ys: torch.Tensor, batch_size: int, step: Callable,
-                 prepare: Callable, listeners: Sequence[Callback]) -> dict:
+                 prepare: Callable, emit: Events) -> dict:
     """One pass over the shuffled training set; returns the epoch's record for ``History.append``."""
     run.model.train()
     perm = torch.randperm(len(ys), generator=run.generator).to(run.device)
@@ -208,14 +203,14 @@ def _train_epoch(run: Run, xs: torch.Tensor, ys: torch.Tensor, batch_size: int, 
     for i in range(run.steps_per_epoch):
         idx = perm[i * batch_size:(i + 1) * batch_size]
         y = ys[idx]
-        out, run.loss = step(prepare(xs[idx]), y, listeners)
+        out, run.loss = step(prepare(xs[idx]), y, emit)
         run.step += 1
         loss_sum += run.loss.detach() * len(y)
         correct += (out.detach().argmax(1) == y).sum()
         if (i + 1) % check_every == 0 and not torch.isfinite(loss_sum):
             raise TrainingDivergedError(_diverged_message(run.epoch, i + 1, run.optimizer.param_groups[0]["lr"],
                                                           float(run.loss.detach())), run.history)
-        _emit(listeners, "on_batch_end", run)
+        emit("on_batch_end", run)
     if run.device.type == "cuda":
         torch.cuda.synchronize(run.device)
     seconds = time.perf_counter() - start
@@ -229,13 +224,13 @@ def _train_epoch(run: Run, xs: torch.Tensor, ys: torch.Tensor, batch_size: int, 
 
 def _optimiser_step(run: Run, forward: Callable, criterion: Callable, scaler, autocast: Callable) -> Callable:
     """The per-batch update as one function: forward, loss, backward (then ``on_after_backward``), step."""
-    def step(x: torch.Tensor, y: torch.Tensor, listeners: Sequence[Callback]):
+    def step(x: torch.Tensor, y: torch.Tensor, emit: Events):
         with autocast():
             out = forward(x)
             loss = criterion(out, y)
         run.optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
-        _emit(listeners, "on_after_backward", run)
+        emit("on_after_backward", run)
         scaler.step(run.optimizer)
         scaler.update()
         if run.scheduler is not None:
@@ -316,8 +311,8 @@ def fit(
     step = _optimiser_step(run, torch.compile(model) if compile else model, criterion, scaler, autocast)
     prepare = (lambda x: augment(preprocess(x, norm, use_cl), run.generator)) if augment else \
         (lambda x: preprocess(x, norm, use_cl))
-    # the report comes last, so an epoch line is printed once the epoch's checkpoint (if any) is written
-    listeners = [*as_callbacks(callbacks), Report(verbose, progress_enabled() if progress is None else progress)]
+    # the reporters come last, so an epoch line is printed once the epoch's checkpoint (if any) is written
+    emit = Events([*as_callbacks(callbacks), *reporters(verbose, progress_enabled() if progress is None else progress)])
     if verbose:
         extras = [f"mixed precision {str(amp_dtype).removeprefix('torch.')}" if amp_dtype else "float32",
                   "channels_last" if use_cl else "contiguous", "torch.compile" if compile else "eager"]
@@ -325,21 +320,21 @@ def fit(
         print(f"Training on {len(ys)} images for {epochs} epochs (batch {batch_size}, {optimizer}, lr {lr:g}, "
               f"{schedule or 'constant'} schedule; {', '.join(extras)}{start}).")
     try:
-        _emit(listeners, "on_train_begin", run)
+        emit("on_train_begin", run)
         for run.epoch in range(len(run.history.epoch) + 1, epochs + 1):
-            record = _train_epoch(run, xs, ys, batch_size, step, prepare, listeners)
+            record = _train_epoch(run, xs, ys, batch_size, step, prepare, emit)
             if test_xy is not None:
                 ev = evaluate(model, test_xy, device=dev, normalization=norm, channels_last=use_cl)
                 record.update(test_loss=ev.loss, test_acc=ev.accuracy)
             run.history.append(record)  # all of the epoch's fields at once, after its evaluation
-            _emit(listeners, "on_epoch_end", run)
+            emit("on_epoch_end", run)
     except StopTraining:
         pass
     except KeyboardInterrupt:
         run.history.interrupted = True
-        _emit(listeners, "on_interrupt", run)
+        emit("on_interrupt", run)
     finally:
-        _emit(listeners, "on_train_end", run)
+        emit("on_train_end", run)
         model.eval()
     return run.history
 

@@ -74,3 +74,15 @@ def test_bad_input_is_explained():
         synth.make_characters("aa")
     with pytest.raises(ValueError, match="n_per_class"):
         synth.make_characters("a", n_per_class=0)
+
+
+def test_families_cover_every_font_once_and_family_split_holds_out_a_whole_family():
+    listed = [f for fonts in synth.FAMILIES.values() for f in fonts]
+    assert sorted(listed) == sorted(synth.FONTS)
+    train_fonts, test_fonts = synth.family_split("STIX")
+    assert set(test_fonts) == {"STIX", "STIX Bold", "STIX Italic", "STIX Bold Italic"}
+    assert not set(train_fonts) & set(test_fonts) and len(train_fonts) + len(test_fonts) == len(synth.FONTS)
+    # the style split, by contrast, trains on a sibling of every held-out font
+    assert all(any(f in synth.TRAIN_FONTS for f in fonts) for fonts in synth.FAMILIES.values())
+    with pytest.raises(ValueError, match="Unknown font family"):
+        synth.family_split("Helvetica")

@@ -15,11 +15,14 @@ import time
 from pathlib import Path
 
 import nbformat
+import nbformat.validator
 from nbclient import NotebookClient
 
 
 def run(path: Path, quick: bool, timeout: int) -> float:
     nb = nbformat.read(path, as_version=4)
+    _, nb = nbformat.validator.normalize(nb)  # e.g. cell ids that hand-edited cells lack
+    nb = nbformat.from_dict(nb)
     nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
     os.environ["OCRLAB_PROGRESS"] = "0"
     os.environ["OCRLAB_QUICK"] = "1" if quick else ""
