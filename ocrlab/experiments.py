@@ -98,6 +98,9 @@ def seed_sweep(make_model: Callable[[], nn.Module], train, test=None, seeds: Seq
     """
     if not seeds:
         raise ValueError("give at least one seed")
+    # data sets that unpack like a pair (``synth.SyntheticCharacters``) become one
+    train = train if isinstance(train, (tuple, list)) else tuple(train)
+    test = test if test is None or isinstance(test, (tuple, list)) else tuple(test)
     sweep = Sweep(name)
     start = time.perf_counter()
     for seed in seeds:
