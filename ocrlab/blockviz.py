@@ -83,11 +83,12 @@ def deformable_layers(model: nn.Module) -> list[tuple[str, DeformableConv2d]]:
 
 @torch.no_grad()
 def sampling_on(model: nn.Module, image: torch.Tensor, layer: str | None = None) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """Where a trained model's deformable layer samples, for one uint8 image ``(H, W)``.
+    """Where a trained model's deformable layer (default: the last) samples, for uint8 images ``(H, W)`` or ``(N, H, W)``.
 
-    Returns ``(positions, regular, stride)``: ``positions (H', W', k², 2)`` (row, col) in the layer's input
-    coordinates with the learned offsets, ``regular`` the same without offsets, and the layer input's ``stride``
-    in image pixels (to draw them on the image: ``(p + 0.5)·stride − 0.5``).
+    Returns ``(positions, regular, stride)``: ``positions (H', W', k², 2)`` (or ``(N, H', W', k², 2)`` for a batch),
+    (row, col) in the layer's input coordinates with the learned offsets; ``regular`` the same grid without
+    offsets ``(H', W', k², 2)``; and the layer input's ``stride`` in image pixels (to draw them on the image:
+    ``(p + 0.5)·stride − 0.5``).
     """
     layers = dict(deformable_layers(model))
     if not layers:
@@ -96,24 +97,42 @@ def sampling_on(model: nn.Module, image: torch.Tensor, layer: str | None = None)
     if name not in layers:
         raise ValueError(f"no DeformableConv2d called {name!r}; the model has {', '.join(layers)}")
     target = layers[name]
+    single = image.ndim == 2
+    batch = image[None] if single else image
     captured = {}
     handle = target.register_forward_pre_hook(lambda m, args: captured.setdefault("x", args[0]))
     was = model.training
     model.eval()
     try:
-        model(_normalised(model, image[None] if image.ndim == 2 else image))
+        model(_normalised(model, batch))
     finally:
         handle.remove()
         model.train(was)
-    x = captured["x"][:1]
-    positions = target.sampling_positions(x)[0].cpu()
-    off = target.offset
-    saved = (off.weight.clone(), off.bias.clone())
-    off.weight.zero_(), off.bias.zero_()
-    regular = target.sampling_positions(x)[0].cpu()
-    off.weight.copy_(saved[0]), off.bias.copy_(saved[1])
-    stride = image.shape[-1] // x.shape[-1]
-    return positions, regular, stride
+    x = captured["x"]
+    positions = target.sampling_positions(x).cpu()
+    regular = positions - target.offsets(x).cpu().view(len(x), -1, 2, *x.shape[-2:]).permute(0, 3, 4, 1, 2) \
+        if target.stride == 1 else None
+    if regular is None:
+        raise ValueError("sampling_on supports stride-1 deformable layers")
+    stride = batch.shape[-1] // x.shape[-1]
+    return (positions[0] if single else positions), regular[0], stride
+
+
+def grid_rotation(positions: torch.Tensor, regular: torch.Tensor) -> torch.Tensor:
+    """The rotation (degrees, clockwise on the screen, the sign convention of ``synth.make_distorted_characters``'s
+    ``angle``) that best maps each regular k×k tap pattern onto its
+    learned one, about the centre tap (least squares, Procrustes): ``positions (..., k², 2)`` → ``(...)``.
+
+    A deformable layer that has learned to follow a tilted glyph tilts its grid with it."""
+    k2 = positions.shape[-2]
+    c = k2 // 2
+    r = regular - regular[..., c:c + 1, :]
+    q = positions - positions[..., c:c + 1, :]
+    # (row, col) → (x, y) with y pointing down, as on the screen: a positive angle turns clockwise
+    rx, ry, qx, qy = r[..., 1], r[..., 0], q[..., 1], q[..., 0]
+    cross = (rx * qy - ry * qx).sum(-1)
+    dot = (rx * qx + ry * qy).sum(-1)
+    return torch.rad2deg(torch.atan2(cross, dot))
 
 
 def draw_sampling(ax, image: torch.Tensor, positions: torch.Tensor, regular: torch.Tensor, stride: int,
@@ -160,4 +179,4 @@ def draw_receptive_field(ax, erf: torch.Tensor, title: str = "", crop: int | Non
 
 
 __all__ = ["attention_on", "upsample_map", "attention_mass_on_ink", "draw_attention", "deformable_layers",
-           "sampling_on", "draw_sampling", "draw_receptive_field"]
+           "sampling_on", "grid_rotation", "draw_sampling", "draw_receptive_field"]

@@ -53,3 +53,21 @@ def test_sampling_on_and_deformable_widget():
     assert w.shift == 0.0 and "prediction" in w.status.value
     with pytest.raises(ValueError, match="no DeformableConv2d"):
         blockviz.sampling_on(TextConvNet("plain", width=8), image)
+
+
+def test_grid_rotation_recovers_a_rotated_grid():
+    import math
+    u, v = torch.meshgrid(torch.arange(3.0), torch.arange(3.0), indexing="ij")
+    regular = torch.stack([u.flatten(), v.flatten()], -1) + 5  # (9, 2) rows, cols
+    centre = regular[4]
+    for deg in (-20.0, 0.0, 15.0):
+        t = math.radians(deg)
+        d = regular - centre  # rotate (x=col, y=row, y down) clockwise on screen by deg
+        x, y = d[:, 1], d[:, 0]
+        rotated = torch.stack([x * math.sin(t) + y * math.cos(t), x * math.cos(t) - y * math.sin(t)], -1) + centre
+        assert abs(float(blockviz.grid_rotation(rotated, regular)) - deg) < 1e-4
+    # the convention matches synth's angle: rotating an image by +angle moves its top to the right
+    img = synth.render_distorted("1", size=28, rotation=30).float()
+    cols = torch.arange(28.0)
+    top, bottom = img[4:10], img[18:24]
+    assert (top.sum(0) * cols).sum() / top.sum() > (bottom.sum(0) * cols).sum() / bottom.sum()
