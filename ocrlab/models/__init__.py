@@ -13,6 +13,9 @@ from .alexnet import AlexNet, vgg
 from .densenet import DenseBlock, DenseLayer, DenseNet, Transition
 from .lenet import LeNet5
 from .resnet import BasicBlock, ResNet, conv1x1, conv3x3, plain, plain20, resnet, resnet20
+from .attention import CBAM, ChannelAttention, SpatialAttention, SqueezeExcitation, attention_resnet
+from .multiscale import ResNetFPN, conv_stack
+from .text_conv import DeformableConv2d, DirectionalConv2d, OrientedConv2d, TextConvNet
 
 #: name → factory(num_classes, in_channels) for the command line and notebooks
 REGISTRY: dict[str, Callable[..., nn.Module]] = {
@@ -36,3 +39,5 @@ def create(name: str, num_classes: int = 10, in_channels: int = 1) -> nn.Module:
 
 __all__ = ["LeNet5", "AlexNet", "vgg", "BasicBlock", "ResNet", "conv3x3", "conv1x1", "resnet", "plain", "resnet20",
            "plain20", "DenseLayer", "DenseBlock", "Transition", "DenseNet", "complexity", "REGISTRY", "create"]
+__all__ += ["SqueezeExcitation", "ChannelAttention", "SpatialAttention", "CBAM", "attention_resnet", "ResNetFPN",
+            "conv_stack", "OrientedConv2d", "DirectionalConv2d", "DeformableConv2d", "TextConvNet"]
