@@ -23,7 +23,7 @@ def test_fpn_levels_shapes_and_params():
 
 
 def test_fpn_rejects_wrong_channels():
-    with pytest.raises(RuntimeError):
+    with pytest.raises(ValueError, match=r"expects images \(N, 1, H, W\), got shape \(1, 3, 32, 32\)"):
         ResNetFPN(in_channels=1)(torch.randn(1, 3, 32, 32))
 
 

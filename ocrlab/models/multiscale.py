@@ -44,6 +44,10 @@ class ResNetFPN(nn.Module):
     def stages(self, x: torch.Tensor) -> "OrderedDict[str, torch.Tensor]":
         """The backbone's stage outputs ``c1, c2, c3`` (strides 1, 2, 4)."""
         b = self.backbone
+        expected = b.conv1.in_channels
+        if x.ndim != 4 or x.shape[1] != expected:
+            raise ValueError(f"ResNetFPN expects images (N, {expected}, H, W), got shape {tuple(x.shape)}: build it "
+                             f"with in_channels={x.shape[1] if x.ndim == 4 else '?'}")
         x = b.relu(b.bn1(b.conv1(x)))
         out = OrderedDict()
         for i, stage in enumerate(b.stages, start=1):
