@@ -55,8 +55,9 @@ def test_spread_and_sweep(tiny_digits):
     assert (s - Spread((0.8, 0.8, 0.8))).points() == "+12.00 ± 2.00 pt"
     assert beyond_spread(s, Spread((0.8, 0.81, 0.79))) and not beyond_spread(s, Spread((0.9, 0.91, 0.92)))
     from ocrlab.models import LeNet5
-    train, test = tiny_digits
-    sweep = seed_sweep(lambda: LeNet5(), train, test, seeds=(0, 1), epochs=1, batch_size=64, verbose=False)
+    (x, y), test = tiny_digits
+    sweep = seed_sweep(lambda: LeNet5(), (x[:256], y[:256]), test, seeds=(0, 1), epochs=1, batch_size=64,
+                       verbose=False)
     assert len(sweep.accuracy.values) == 2 and sweep.accuracy.values[0] != sweep.accuracy.values[1]
     by = accuracy_by_group(sweep.runs[0].model, test[0], test[1], test[1] % 2, 2)
     assert by.shape == (2,) and not torch.isnan(by).any()
