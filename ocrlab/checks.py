@@ -432,3 +432,55 @@ def check_dense_channels(fn) -> bool:
             return report(False, "dense block channels", f"for in={c}, growth={k}, layers={n} the block outputs "
                           f"{expected} channels, you gave {err or got}: every layer adds k maps to the concatenation")
     return report(True, "dense block channels", "")
+
+
+# ------------------------------------------------------------------ notebooks 09–11: multi-scale, attention, text convs
+def check_dilated_receptive_field(fn) -> bool:
+    """``fn(kernel_size, dilations)`` must give the receptive field of a stride-1 stack of k×k convolutions with those
+    dilations (one per layer)."""
+    from .shapes import receptive_field
+
+    for k, dilations in [(3, (1, 1, 1, 1)), (3, (1, 2, 4, 8)), (5, (1, 3)), (3, (2,)), (7, (1, 1, 2, 2, 4))]:
+        expected = receptive_field([(k, 1, d) for d in dilations]).size
+        got, err = _try(fn, k, dilations)
+        if err or got != expected:
+            return report(False, "dilated receptive field", f"for k={k}, dilations={dilations} the receptive field is "
+                          f"{expected}, you gave {err or got}: a dilated k×k kernel spans d·(k−1)+1 pixels, and at "
+                          "stride 1 each layer adds d·(k−1)")
+    return report(True, "dilated receptive field", "")
+
+
+def check_se_parameters(fn) -> bool:
+    """``fn(channels, reduction)`` must give the parameter count of a squeeze-and-excitation block (two linear
+    layers with biases, ``channels → channels // reduction → channels``)."""
+    from .models.attention import SqueezeExcitation
+
+    for c, r in [(16, 4), (64, 16), (32, 8), (12, 3)]:
+        expected = sum(p.numel() for p in SqueezeExcitation(c, r).parameters())
+        got, err = _try(fn, c, r)
+        if err or got != expected:
+            return report(False, "SE parameters", f"for channels={c}, reduction={r} the block has {expected} "
+                          f"parameters, you gave {err or got}: count the weights *and* biases of both linear layers")
+    return report(True, "SE parameters", "")
+
+
+def check_sampling_grid(fn) -> bool:
+    """``fn(row, col, kernel_size, stride, padding, dilation)`` must return the ``(k², 2)`` (row, col) input positions
+    a plain convolution reads for output pixel (row, col), taps in row-major order: the grid a deformable
+    convolution starts from."""
+    import torch
+
+    from .models.text_conv import DeformableConv2d
+
+    for row, col, k, s, p, d in [(0, 0, 3, 1, 1, 1), (2, 3, 3, 2, 1, 1), (1, 1, 5, 1, 2, 2), (4, 0, 3, 1, 0, 3)]:
+        layer = DeformableConv2d(1, 1, k, s, p, d)
+        expected = layer.sampling_positions(torch.zeros(1, 1, 16, 16))[0, row, col]
+        got, err = _try(fn, row, col, k, s, p, d)
+        if err:
+            return report(False, "sampling grid", f"it raised {err}")
+        got = torch.as_tensor(got, dtype=torch.float32)
+        if got.shape != expected.shape or not torch.allclose(got, expected):
+            return report(False, "sampling grid", f"for output ({row}, {col}), k={k}, stride={s}, padding={p}, "
+                          f"dilation={d} expected {expected.tolist()}, got {got.tolist()}: tap (u, v) reads "
+                          "(row·S − P + u·D, col·S − P + v·D)")
+    return report(True, "sampling grid", "")

@@ -284,3 +284,298 @@ __all__ = [
     "Variation", "SyntheticCharacters", "font_path", "make_characters", "render_character", "render_text",
     "load_synthetic",
 ]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Harder synthetic sets for notebooks 09–11: text at very different sizes, text over clutter, distorted glyphs.
+# Each is one seeded, batched call; the same arguments always give identical tensors.
+import math  # noqa: E402
+
+#: cap height of an undistorted glyph as a fraction of the canvas (≈ 0.72 em, em = ``_EM`` × canvas)
+CAP_FRACTION = 0.72 * _EM
+
+
+@dataclass
+class ScaledCharacters(SyntheticCharacters):
+    """Characters at very different sizes: ``cap_height`` (float, pixels) of each image, for accuracy per size."""
+
+    cap_height: torch.Tensor = field(default_factory=lambda: torch.empty(0))
+
+
+@dataclass
+class ClutteredCharacters(SyntheticCharacters):
+    """Characters over cluttered backgrounds; ``clean`` holds the same glyphs on black (where the ink really is)."""
+
+    clean: torch.Tensor = field(default_factory=lambda: torch.empty(0, dtype=torch.uint8))
+
+
+@dataclass
+class DistortedCharacters(SyntheticCharacters):
+    """Rotated, sheared and elastically warped characters, with each image's ``angle`` (degrees) and ``shear``."""
+
+    angle: torch.Tensor = field(default_factory=lambda: torch.empty(0))
+    shear: torch.Tensor = field(default_factory=lambda: torch.empty(0))
+
+
+def _sample_glyphs(chars: str, fonts: tuple[str, ...], n_per_class: int, hi: int, strokes: Sequence[int],
+                   gen: torch.Generator):
+    """Draw labels, fonts and stroke weights; return (labels, font_index, source glyphs (n, 1, hi, hi))."""
+    if not chars or len(set(chars)) != len(chars):
+        raise ValueError(f"chars must be a non-empty string of distinct characters, got {chars!r}")
+    if n_per_class < 1:
+        raise ValueError(f"n_per_class must be ≥ 1, got {n_per_class}")
+    glyphs = torch.stack([_glyph_canvas(c, f, hi) for f in fonts for c in chars])[:, None]
+    weighted = _stroke_weights(glyphs, strokes)
+    n = len(chars) * n_per_class
+    labels = torch.arange(len(chars)).repeat(n_per_class)[torch.randperm(n, generator=gen)]
+    font_index = torch.randint(len(fonts), (n,), generator=gen)
+    weight_index = torch.randint(len(strokes), (n,), generator=gen)
+    return labels, font_index, weighted[weight_index, font_index * len(chars) + labels]
+
+
+def _warp_down(src: torch.Tensor, thetas: torch.Tensor, factor: int, displacement: torch.Tensor | None = None,
+               chunk: int = 1024) -> torch.Tensor:
+    """Warp high-resolution glyphs ``(n, 1, hi, hi)`` by ``thetas`` (+ an optional displacement field in normalised
+    coordinates, ``(n, hi, hi, 2)``), then average-pool by ``factor``: float ``(n, hi/factor, hi/factor)`` in [0, 1]."""
+    out = []
+    for start in range(0, len(src), chunk):
+        sl = slice(start, start + chunk)
+        grid = F.affine_grid(thetas[sl], list(src[sl].shape), align_corners=False)
+        if displacement is not None:
+            grid = grid + displacement[sl]
+        out.append(F.avg_pool2d(F.grid_sample(src[sl], grid, align_corners=False), factor)[:, 0])
+    return torch.cat(out).clamp(0, 1)
+
+
+def _to_uint8(images: torch.Tensor) -> torch.Tensor:
+    return (images.clamp(0, 1) * 255).round().to(torch.uint8)
+
+
+def make_multiscale_characters(
+    chars: str = DIGITS,
+    fonts: Sequence[str] = TRAIN_FONTS,
+    n_per_class: int = 500,
+    seed: int = 0,
+    size: int = 32,
+    cap_height: tuple[float, float] = (6.0, 28.0),
+    rotation: float = 5.0,
+    shear: float = 0.1,
+) -> ScaledCharacters:
+    """Characters whose cap height is drawn log-uniformly from ``cap_height`` pixels on a ``size``×``size`` canvas,
+    each placed at a random position where it fits: small print and headlines in one data set.
+
+    Returns ``ScaledCharacters``: images ``uint8 (N, size, size)``, labels, fonts and ``cap_height`` (pixels) per
+    image. Rendered at 4× and average-pooled, so 6-pixel glyphs stay anti-aliased instead of aliased.
+    """
+    lo, hi_cap = cap_height
+    if not 2 <= lo <= hi_cap or size < 8:
+        raise ValueError(f"cap_height must be (min, max) with 2 ≤ min ≤ max and size ≥ 8, got {cap_height}, {size}")
+    fonts = _check_fonts(fonts)
+    gen = torch.Generator().manual_seed(seed)
+    factor = 4
+    labels, font_index, src = _sample_glyphs(chars, fonts, n_per_class, factor * size, (-2, 0, 0, 2, 4), gen)
+    n = len(labels)
+    caps = torch.exp(math.log(lo) + (math.log(hi_cap) - math.log(lo)) * torch.rand(n, generator=gen, dtype=torch.float64))
+    s = caps / (CAP_FRACTION * size)  # scale factor of each glyph
+    thetas = random_affine_thetas(n, rotation, (1.0, 1.0), 0.0, shear, gen).double()
+    # Shift within the room the glyph leaves (cap box ≈ cap × 0.8 cap), in normalised coordinates.
+    room_y = (1 - caps / size).clamp(min=0) * 0.9
+    room_x = (1 - 0.8 * caps / size).clamp(min=0) * 0.9
+    t = torch.stack([room_x * (2 * torch.rand(n, generator=gen, dtype=torch.float64) - 1),
+                     room_y * (2 * torch.rand(n, generator=gen, dtype=torch.float64) - 1)], -1)
+    a_inv = thetas[:, :, :2] / s[:, None, None]  # inverse of (s · A): A⁻¹ / s
+    thetas = torch.cat([a_inv, -a_inv @ t[:, :, None]], 2).float()
+    images = _to_uint8(_warp_down(src, thetas, factor))
+    return ScaledCharacters(images, labels, font_index, tuple(chars), fonts, seed, Variation(), caps.float())
+
+
+def _segments(n: int, k: int, size: int, gen: torch.Generator, width: tuple[float, float]) -> torch.Tensor:
+    """``k`` random anti-aliased line segments per image, as float ``(n, size, size)`` in [0, 1] (max over segments)."""
+    yy, xx = torch.meshgrid(torch.arange(size, dtype=torch.float32) + 0.5,
+                            torch.arange(size, dtype=torch.float32) + 0.5, indexing="ij")
+    p = torch.stack([xx, yy], -1)[None]  # (1, S, S, 2)
+    out = torch.zeros(n, size, size)
+    for _ in range(k):
+        a = torch.rand(n, 2, generator=gen) * size
+        length = size * (0.3 + 0.7 * torch.rand(n, generator=gen))
+        angle = torch.rand(n, generator=gen) * math.pi
+        b = a + length[:, None] * torch.stack([torch.cos(angle), torch.sin(angle)], -1)
+        w = width[0] + (width[1] - width[0]) * torch.rand(n, generator=gen)
+        ink = 0.5 + 0.5 * torch.rand(n, generator=gen)
+        ab = (b - a)[:, None, None]
+        u = (((p - a[:, None, None]) * ab).sum(-1) / (ab * ab).sum(-1).clamp(min=1e-6)).clamp(0, 1)
+        dist = (p - a[:, None, None] - u[..., None] * ab).norm(dim=-1)
+        out = torch.maximum(out, ink[:, None, None] * (w[:, None, None] / 2 + 0.5 - dist).clamp(0, 1))
+    return out
+
+
+def clutter_backgrounds(n: int, size: int, gen: torch.Generator, level: float = 1.0,
+                        fragments: torch.Tensor | None = None) -> torch.Tensor:
+    """Cluttered backgrounds float ``(n, size, size)`` in [0, 1]: a gradient, a smooth texture, random strokes and
+    (when ``fragments`` images are given) pieces of other glyphs cut by the border, all scaled by ``level``."""
+    ramp = torch.linspace(-1, 1, size)
+    angle = torch.rand(n, generator=gen) * 2 * math.pi
+    grad = (torch.cos(angle)[:, None, None] * ramp[None, None, :] + torch.sin(angle)[:, None, None] * ramp[None, :, None])
+    background = 0.2 * level * torch.rand(n, 1, 1, generator=gen) * (grad + 1)
+    coarse = torch.rand(n, 1, max(size // 6, 2), max(size // 6, 2), generator=gen)
+    texture = F.interpolate(coarse, size=(size, size), mode="bicubic", align_corners=False)[:, 0].clamp(0, 1)
+    background = background + 0.3 * level * texture
+    k = max(1, round(3 * level))
+    background = torch.maximum(background, level * _segments(n, k, size, gen, (1.0, 2.5)).clamp(0, 1) * 0.9)
+    if fragments is not None and len(fragments):
+        pick = torch.randint(len(fragments), (n,), generator=gen)
+        frag = fragments[pick].float()[:, None] / 255
+        # Shift each fragment so that only a part of it, cut by the border, stays on the canvas.
+        side = torch.randint(4, (n,), generator=gen)
+        off = 0.55 + 0.25 * torch.rand(n, generator=gen)  # fraction of the canvas the fragment is pushed out
+        along = 0.6 * (2 * torch.rand(n, generator=gen) - 1)
+        tx = torch.where(side < 2, torch.where(side == 0, off, -off), along) * 2
+        ty = torch.where(side < 2, along, torch.where(side == 2, off, -off)) * 2
+        eye = torch.eye(2).expand(n, 2, 2)
+        thetas = torch.cat([eye, -torch.stack([tx, ty], -1)[:, :, None]], 2)
+        grid = F.affine_grid(thetas, list(frag.shape), align_corners=False)
+        moved = F.grid_sample(frag, grid, align_corners=False)[:, 0]
+        background = torch.maximum(background, level * moved)
+    return background.clamp(0, 1)
+
+
+def make_cluttered_characters(
+    chars: str = DIGITS,
+    fonts: Sequence[str] = TRAIN_FONTS,
+    n_per_class: int = 500,
+    seed: int = 0,
+    size: int = 32,
+    clutter: float = 1.0,
+    variation: Variation | None = None,
+) -> ClutteredCharacters:
+    """Characters over cluttered backgrounds (gradients, smooth textures, random ink strokes and fragments of other
+    glyphs at the border): the page a scanner or a phone camera sees. ``clutter`` scales every component (0: clean).
+
+    Returns ``ClutteredCharacters``: images ``uint8 (N, size, size)``, labels, fonts, and ``clean`` (the glyphs
+    alone, for measuring where a model looks). The glyph is drawn over the clutter (ink = max).
+    """
+    if clutter < 0:
+        raise ValueError(f"clutter must be ≥ 0, got {clutter}")
+    v = variation if variation is not None else Variation(shift=0.1)
+    glyphs = make_characters(chars, fonts, n_per_class, seed=seed, size=size, variation=v)
+    gen = torch.Generator().manual_seed(seed + 7919)
+    fragments = make_characters(LETTERS + DIGITS, fonts, max(1, len(glyphs) // 62 + 1), seed=seed + 1, size=size,
+                                variation=v).images
+    background = clutter_backgrounds(len(glyphs), size, gen, clutter, fragments if clutter > 0 else None)
+    images = _to_uint8(torch.maximum(background, glyphs.images.float() / 255))
+    return ClutteredCharacters(images, glyphs.labels, glyphs.font_index, glyphs.classes, glyphs.fonts, seed, v,
+                               glyphs.images)
+
+
+def elastic_displacement(n: int, size: int, alpha: float, sigma: float, gen: torch.Generator) -> torch.Tensor:
+    """Smooth random displacement fields ``(n, size, size, 2)`` in normalised coordinates (Simard et al. 2003,
+    "Best practices for CNNs applied to visual document analysis"): uniform noise, Gaussian-blurred (``sigma``
+    pixels), scaled so a displacement of ``alpha`` is in pixels of the canvas."""
+    field_ = torch.rand(n, 2, size, size, generator=gen) * 2 - 1
+    if alpha == 0:
+        return torch.zeros(n, size, size, 2)
+    radius = max(1, int(3 * sigma))
+    x = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    kernel = torch.exp(-x ** 2 / (2 * sigma ** 2))
+    kernel = kernel / kernel.sum()
+    blurred = F.conv2d(field_.reshape(-1, 1, size, size), kernel.view(1, 1, 1, -1), padding=(0, radius))
+    blurred = F.conv2d(blurred, kernel.view(1, 1, -1, 1), padding=(radius, 0)).reshape(n, 2, size, size)
+    blurred = blurred / blurred.abs().amax(dim=(2, 3), keepdim=True).clamp(min=1e-6)  # peak displacement = alpha
+    return (alpha * 2 / size * blurred).permute(0, 2, 3, 1)
+
+
+def make_distorted_characters(
+    chars: str = DIGITS,
+    fonts: Sequence[str] = TRAIN_FONTS,
+    n_per_class: int = 500,
+    seed: int = 0,
+    size: int = 28,
+    rotation: float | tuple[float, float] = 30.0,
+    shear: float | tuple[float, float] = 0.4,
+    elastic: float = 0.0,
+    elastic_sigma: float = 4.0,
+) -> DistortedCharacters:
+    """Characters rotated by up to ± ``rotation`` degrees, sheared by up to ± ``shear`` and elastically warped
+    (peak displacement ``elastic`` pixels, smoothness ``elastic_sigma``): tilted scans, slanted print, wavy paper.
+
+    A pair ``(lo, hi)`` instead of a number draws the magnitude from [lo, hi] with a random sign: a test set of
+    only strong distortions. Returns ``DistortedCharacters`` with the ``angle`` and ``shear`` of each image.
+    """
+    fonts = _check_fonts(fonts)
+    gen = torch.Generator().manual_seed(seed)
+    labels, font_index, src = _sample_glyphs(chars, fonts, n_per_class, 2 * size, (-1, 0, 0, 1, 2), gen)
+    n = len(labels)
+
+    def magnitude(spec) -> torch.Tensor:
+        lo, hi = (0.0, float(spec)) if not isinstance(spec, (tuple, list)) else map(float, spec)
+        if not 0 <= lo <= hi:
+            raise ValueError(f"a distortion range must satisfy 0 ≤ lo ≤ hi, got {spec}")
+        sign = torch.where(torch.rand(n, generator=gen) < 0.5, -1.0, 1.0)
+        return sign * (lo + (hi - lo) * torch.rand(n, generator=gen))
+
+    angle, slant = magnitude(rotation), magnitude(shear)
+    thetas = affine_thetas(angle, slant, torch.empty(n).uniform_(0.9, 1.1, generator=gen))
+    displacement = elastic_displacement(n, 2 * size, elastic, 2 * elastic_sigma, gen) if elastic > 0 else None
+    # elastic is given in output pixels; the field lives on the 2× canvas, where the same normalised shift holds
+    images = _to_uint8(_warp_down(src, thetas, 2, displacement))
+    return DistortedCharacters(images, labels, font_index, tuple(chars), fonts, seed, Variation(), angle, slant)
+
+
+def affine_thetas(angle: torch.Tensor, shear: torch.Tensor, scale: torch.Tensor | None = None) -> torch.Tensor:
+    """Inverse affine maps ``(n, 2, 3)`` for ``F.affine_grid`` of a rotation by ``angle`` degrees after a horizontal
+    ``shear`` (and a size factor), about the canvas centre: the deterministic twin of ``random_affine_thetas``."""
+    angle = torch.as_tensor(angle, dtype=torch.float64).reshape(-1)
+    shear = torch.as_tensor(shear, dtype=torch.float64).reshape(-1)
+    scale = torch.ones_like(angle) if scale is None else torch.as_tensor(scale, dtype=torch.float64).reshape(-1)
+    rad = torch.deg2rad(angle)
+    cos, sin = torch.cos(rad), torch.sin(rad)
+    a = torch.stack([torch.stack([cos, cos * shear - sin], -1), torch.stack([sin, sin * shear + cos], -1)], -2)
+    inv = torch.linalg.inv(a * scale[:, None, None])
+    return torch.cat([inv, torch.zeros(len(angle), 2, 1, dtype=torch.float64)], 2).float()
+
+
+def render_distorted(char: str, font: str = "DejaVu Sans", size: int = 28, rotation: float = 0.0, shear: float = 0.0,
+                     elastic: float = 0.0, seed: int = 0) -> torch.Tensor:
+    """One glyph rotated by ``rotation`` degrees, sheared and elastically warped, as ``uint8 (size, size)``."""
+    _check_fonts([font])
+    src = _glyph_canvas(char, font, 2 * size)[None, None]
+    gen = torch.Generator().manual_seed(seed)
+    displacement = elastic_displacement(1, 2 * size, elastic, 8.0, gen) if elastic > 0 else None
+    return _to_uint8(_warp_down(src, affine_thetas(rotation, shear), 2, displacement))[0]
+
+
+def render_cluttered(char: str, font: str = "DejaVu Sans", size: int = 32, clutter: float = 1.0,
+                     seed: int = 0) -> torch.Tensor:
+    """One centred glyph over a cluttered background (``clutter_backgrounds``), as ``uint8 (size, size)``."""
+    glyph = render_character(char, font, size).float() / 255
+    gen = torch.Generator().manual_seed(seed)
+    fragments = make_characters(LETTERS, TRAIN_FONTS, 1, seed=seed, size=size).images
+    background = clutter_backgrounds(1, size, gen, clutter, fragments if clutter > 0 else None)[0]
+    return _to_uint8(torch.maximum(background, glyph))
+
+
+def render_multiscale_page(words: Sequence[str] = ("Invoice", "No. 4711", "total", "EUR 12.50", "page 2 of 3"),
+                           fonts: Sequence[str] = ("DejaVu Sans", "DejaVu Serif Bold", "STIX Italic"),
+                           heights: Sequence[int] = (34, 10, 14, 22, 8), size: tuple[int, int] = (96, 192),
+                           seed: int = 0) -> torch.Tensor:
+    """Short words at very different sizes on one canvas ``uint8 (H, W)``: the layout problem a feature pyramid
+    addresses. Words are stacked top to bottom at random horizontal offsets (line heights ``heights``)."""
+    gen = torch.Generator().manual_seed(seed)
+    page = torch.zeros(size, dtype=torch.uint8)
+    y = 0
+    for i, (word, h) in enumerate(zip(words, heights)):
+        line = render_text(word, fonts[i % len(fonts)], height=max(int(h), 6), padding=1)
+        line = line[:, :size[1]]
+        if y + line.shape[0] > size[0]:
+            break
+        x = int(torch.randint(0, max(1, size[1] - line.shape[1]), (1,), generator=gen))
+        page[y:y + line.shape[0], x:x + line.shape[1]] = torch.maximum(page[y:y + line.shape[0], x:x + line.shape[1]],
+                                                                        line)
+        y += line.shape[0]
+    return page
+
+
+__all__ += ["CAP_FRACTION", "ScaledCharacters", "ClutteredCharacters", "DistortedCharacters",
+            "make_multiscale_characters", "clutter_backgrounds", "make_cluttered_characters", "elastic_displacement",
+            "make_distorted_characters", "affine_thetas", "render_distorted", "render_cluttered",
+            "render_multiscale_page"]

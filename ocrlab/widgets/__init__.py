@@ -5,3 +5,5 @@ from .output_size import OutputSizeCalculator
 from .pooling import PoolingExplorer
 from .activations import ActivationExplorer
 from .feature_maps import FeatureMapExplorer
+from .attention import AttentionExplorer
+from .deformable import DeformableExplorer
