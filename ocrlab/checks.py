@@ -443,7 +443,7 @@ def check_dilated_receptive_field(fn) -> bool:
     for k, dilations in [(3, (1, 1, 1, 1)), (3, (1, 2, 4, 8)), (5, (1, 3)), (3, (2,)), (7, (1, 1, 2, 2, 4))]:
         expected = receptive_field([(k, 1, d) for d in dilations]).size
         got, err = _try(fn, k, dilations)
-        if err or got != expected:
+        if err or not matches(got, expected)[0]:
             return report(False, "dilated receptive field", f"for k={k}, dilations={dilations} the receptive field is "
                           f"{expected}, you gave {err or got}: a dilated k×k kernel spans d·(k−1)+1 pixels, and at "
                           "stride 1 each layer adds d·(k−1)")
@@ -458,7 +458,7 @@ def check_se_parameters(fn) -> bool:
     for c, r in [(16, 4), (64, 16), (32, 8), (12, 3)]:
         expected = sum(p.numel() for p in SqueezeExcitation(c, r).parameters())
         got, err = _try(fn, c, r)
-        if err or got != expected:
+        if err or not matches(got, expected)[0]:
             return report(False, "SE parameters", f"for channels={c}, reduction={r} the block has {expected} "
                           f"parameters, you gave {err or got}: count the weights *and* biases of both linear layers")
     return report(True, "SE parameters", "")
@@ -478,9 +478,10 @@ def check_sampling_grid(fn) -> bool:
         got, err = _try(fn, row, col, k, s, p, d)
         if err:
             return report(False, "sampling grid", f"it raised {err}")
-        got = torch.as_tensor(got, dtype=torch.float32)
-        if got.shape != expected.shape or not torch.allclose(got, expected):
+        got_tensor, _ = _try(torch.as_tensor, got, dtype=torch.float32)
+        ok, given = matches(got_tensor, expected, tol=1e-5)
+        if not ok:
             return report(False, "sampling grid", f"for output ({row}, {col}), k={k}, stride={s}, padding={p}, "
-                          f"dilation={d} expected {expected.tolist()}, got {got.tolist()}: tap (u, v) reads "
+                          f"dilation={d} expected {expected.tolist()}, got {given}: tap (u, v) reads "
                           "(row·S − P + u·D, col·S − P + v·D)")
     return report(True, "sampling grid", "")

@@ -99,10 +99,15 @@ _RIGHT = {
     "check_max_pool_backward": (conv.max_pool2d_backward,),
     "check_batchnorm": (layers.BatchNorm2d,),
     "check_dropout": (layers.Dropout,),
+    "check_dilated_receptive_field": (lambda k, dilations: 1 + sum(d * (k - 1) for d in dilations),),
+    "check_se_parameters": (lambda c, r: 2 * c * (c // r) + c // r + c,),
+    "check_sampling_grid": (lambda row, col, k, s, p, d: __import__("ocrlab.models").models.DeformableConv2d(
+        1, 1, k, s, p, d).sampling_positions(torch.zeros(1, 1, 16, 16))[0, row, col],),
 }
 _WRONG_SHAPE = {"check_stack_params": (lambda c: (1, 2, 3),), "check_dead_fraction": (lambda p: torch.zeros(4),),
                 "check_stroke_detector": (torch.ones(2, 2),), "check_param_count": ([1, 2], nn.Conv2d(3, 16, 5)),
-                "check_segments": (lambda line: 7,), "check_receptive_field": ("seven", [(3, 1)] * 3)}
+                "check_segments": (lambda line: 7,), "check_sampling_grid": (lambda *args: None,),
+                "check_se_parameters": (lambda c, r: [c, r],), "check_receptive_field": ("seven", [(3, 1)] * 3)}
 
 
 @pytest.mark.parametrize("name", sorted(_RIGHT))
