@@ -9,6 +9,7 @@ from typing import Sequence
 import torch
 import torch.nn as nn
 
+from .device import model_device
 from .inputs import as_image_batch, input_normalization, preprocess
 from .models.attention import attention_maps
 from .models.text_conv import DeformableConv2d
@@ -16,7 +17,7 @@ from .models.text_conv import DeformableConv2d
 
 def _normalised(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
     x = as_image_batch(images)
-    return preprocess(x, input_normalization(model)).to(next(model.parameters()).device)
+    return preprocess(x, input_normalization(model)).to(model_device(model))
 
 
 @torch.no_grad()

@@ -332,3 +332,24 @@ def test_every_readme_command_runs(tmp_path):
         needs_download = "--data mnist" in " ".join(words) and "not found" in result.stderr
         assert result.returncode == 0 or (needs_download and result.returncode == 2), (words, result.stderr)
         assert "Traceback" not in result.stderr, words
+
+
+def test_every_module_imports_on_its_own_so_there_is_no_import_cycle():
+    """Import each ocrlab module first, in a fresh set of ocrlab modules: a cycle fails for some starting point."""
+    import importlib
+    import pkgutil
+
+    import ocrlab
+
+    names = [m.name for m in pkgutil.walk_packages(ocrlab.__path__, "ocrlab.") if not m.name.endswith("__main__")]
+    assert len(names) > 25
+    saved = {k: v for k, v in sys.modules.items() if k == "ocrlab" or k.startswith("ocrlab.")}
+    try:
+        for name in names:
+            for loaded in [k for k in sys.modules if k == "ocrlab" or k.startswith("ocrlab.")]:
+                del sys.modules[loaded]
+            importlib.import_module(name)
+    finally:  # the other tests keep the module objects they imported
+        for loaded in [k for k in sys.modules if k == "ocrlab" or k.startswith("ocrlab.")]:
+            del sys.modules[loaded]
+        sys.modules.update(saved)
