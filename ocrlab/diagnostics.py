@@ -82,15 +82,34 @@ def sgd_steps(model: nn.Module, x: torch.Tensor, y: torch.Tensor, lr: float, ste
     return losses.losses[-1]
 
 
-def layer_gradient_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> list[float]:
+def layer_gradient_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor, per_weight: bool = False) -> list[float]:
     """‖∂loss/∂W‖ of every conv/linear weight, input side first, after one cross-entropy backward pass.
 
-    The model's gradients are left as they were (cleared afterwards)."""
+    ``per_weight=True`` divides each norm by √(number of weights), the root-mean-square gradient of one weight, so
+    that layers of different sizes compare (a 1→16 conv has 16× fewer weights than a 16→16 one, hence a 4× smaller
+    norm at the same per-weight gradient). The model's gradients are left as they were (cleared afterwards)."""
     model.zero_grad()
     F.cross_entropy(model(x), y).backward()
-    norms = [float(m.weight.grad.norm()) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    norms = [float(m.weight.grad.norm()) / (m.weight.numel() ** 0.5 if per_weight else 1.0)
+             for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
     model.zero_grad()
     return norms
+
+
+@torch.no_grad()
+def activation_stds(model: nn.Sequential, x: torch.Tensor) -> list[float]:
+    """Standard deviation of every hidden layer's output (after its activation), input side first.
+
+    A hidden layer is a ``Conv2d``/``Linear`` followed by its activation module; the final classifier is not
+    counted. Shows whether an initialisation keeps the signal's scale through depth (notebook 04).
+    """
+    stds, h = [], x
+    layers = list(model)
+    for i, layer in enumerate(layers):
+        h = layer(h)
+        if i > 0 and isinstance(layers[i - 1], (nn.Conv2d, nn.Linear)) and not isinstance(layer, (nn.Conv2d, nn.Linear)):
+            stds.append(float(h.float().std()))
+    return stds
 
 
 @torch.no_grad()
@@ -109,4 +128,5 @@ def dead_unit_fraction(model: nn.Sequential, x: torch.Tensor) -> list[float]:
     return fractions
 
 
-__all__ = ["StepTrace", "conv_layers", "trace_training", "sgd_steps", "layer_gradient_norms", "dead_unit_fraction"]
+__all__ = ["StepTrace", "conv_layers", "trace_training", "sgd_steps", "layer_gradient_norms", "activation_stds",
+           "dead_unit_fraction"]

@@ -125,3 +125,31 @@ def test_every_check_passes_the_right_answer_and_hints_on_none_and_wrong_shapes(
 def test_all_checks_are_covered():
     public = {n for n in dir(checks) if n.startswith("check_")}
     assert public == set(_RIGHT), f"add the new checks to _RIGHT: {public - set(_RIGHT)}"
+
+
+def test_deep_stack_init_option_sets_the_weight_variance():
+    # the stack's 16→16 convs: fan_in = fan_out = 9·16 = 144
+    n = 9 * 16
+    expected = {"xavier": 2 / (n + n), "he": 2 / n, "default": 1 / (3 * n), 0.01: 0.01 ** 2}
+    for init, var in expected.items():
+        w = torch.cat([m.weight.detach().flatten() for m in deep_stack("relu", depth=6, init=init)[2:12:2]])
+        assert abs(float(w.var()) / var - 1) < 0.1, (init, float(w.var()), var)
+    # None picks the textbook init: Xavier for tanh/sigmoid, He for the ReLU family
+    torch.testing.assert_close(deep_stack("tanh", 3)[2].weight, deep_stack("tanh", 3, init="xavier")[2].weight)
+    torch.testing.assert_close(deep_stack("relu", 3)[2].weight, deep_stack("relu", 3, init="he")[2].weight)
+    assert not torch.equal(deep_stack("relu", 3)[2].weight, deep_stack("relu", 3, init="xavier")[2].weight)
+    for bad in ("kaiming", -0.1, True):
+        with pytest.raises(ValueError, match="init must be"):
+            deep_stack("relu", 3, init=bad)
+
+
+def test_activation_stds_and_per_weight_gradient_norms():
+    x = torch.randn(32, 1, 12, 12, generator=torch.Generator().manual_seed(0))
+    he = diagnostics.activation_stds(deep_stack("relu", depth=10, width=32, init="he"), x)
+    small = diagnostics.activation_stds(deep_stack("relu", depth=10, width=32, init=0.01), x)
+    assert len(he) == 10 and max(he) / min(he) < 10 and small[-1] / small[0] < 1e-6
+    model = deep_stack("relu", depth=3, width=8)
+    y = torch.randint(10, (32,))
+    norms, rms = (diagnostics.layer_gradient_norms(model, x, y, per_weight=p) for p in (False, True))
+    sizes = [m.weight.numel() for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    assert len(rms) == 4 and all(abs(r * s ** 0.5 - n) < 1e-6 * n for r, n, s in zip(rms, norms, sizes))
