@@ -9,6 +9,7 @@ import torch.nn as nn
 from ..blockviz import attention_on, draw_attention
 from ..synth import FONTS, render_cluttered
 from ._png import figure_png, new_figure
+from ._display import Explorer
 
 
 def attention_panels_png(model: nn.Module, char: str, font: str, clutter: float, seed: int, size: int = 32,
@@ -23,7 +24,7 @@ def attention_panels_png(model: nn.Module, char: str, font: str, clutter: float,
     return figure_png(fig), f"prediction <b>{label}</b> ({float(probs[0, top]):.0%})"
 
 
-class AttentionExplorer:
+class AttentionExplorer(Explorer):
     """``AttentionExplorer(model, classes)`` in a cell: controls ``text``, ``font``, ``clutter``, ``seed``;
     ``image`` holds the PNG and ``status`` the prediction."""
 
@@ -49,7 +50,3 @@ class AttentionExplorer:
             self.image.value, self.status.value = png, line
         except ValueError as err:
             self.status.value = f"<span style='color:#b00'>⚠ {err}</span>"
-
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.ui)

@@ -11,6 +11,7 @@ from ..blockviz import draw_sampling, sampling_on
 from ..inputs import input_normalization, preprocess
 from ..synth import FONTS, render_distorted
 from ._png import figure_png, new_figure
+from ._display import Explorer
 
 
 def deformable_panel_png(model: nn.Module, char: str, font: str, rotation: float, shear: float, elastic: float,
@@ -33,7 +34,7 @@ def deformable_panel_png(model: nn.Module, char: str, font: str, rotation: float
     return figure_png(fig), f"prediction <b>{label}</b> ({float(probs[top]):.0%}); mean offset {shift:.2f} cells", shift
 
 
-class DeformableExplorer:
+class DeformableExplorer(Explorer):
     """``DeformableExplorer(model, classes)`` in a cell: controls ``text``, ``font``, ``rotation``, ``shear``,
     ``elastic``; ``image`` holds the PNG, ``status`` the prediction and ``shift`` the mean offset length."""
 
@@ -63,7 +64,3 @@ class DeformableExplorer:
             self.image.value, self.status.value = png, line
         except ValueError as err:
             self.status.value = f"<span style='color:#b00'>⚠ {err}</span>"
-
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.ui)
