@@ -39,7 +39,7 @@ def median_update_ms(model: torch.nn.Module, images: torch.Tensor, labels: torch
 def main(repeats: int = 20) -> None:
     torch.manual_seed(0)
     images, labels = synth.load_synthetic("test", n_per_class=5, seed=0)
-    cases = {"LeNet-5": (models.LeNet5(), "features.3"),
+    cases = {"LeNet-5": (models.LeNet5(), "features.C3"),
              "resnet20 (width 16)": (models.resnet20(), "stages.0.0.conv1")}
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; median of {repeats} updates")
     for name, (model, layer) in cases.items():

@@ -34,7 +34,9 @@ def show_images(images: torch.Tensor, titles: Sequence[str] | None = None, ncols
                 title: str | None = None, cell: float = 1.1) -> Figure:
     """A grid of images ``(N, H, W)`` or ``(N, 1, H, W)``, each with an optional title."""
     images = as_image_batch(images).detach().cpu()
-    fig, axes = _grid(len(images), ncols, cell, aspect=images.shape[-2] / images.shape[-1])
+    lines = max((str(t).count("\n") + 1 for t in titles), default=0) if titles is not None else 0
+    fig, axes = _grid(len(images), ncols, cell, extra_height=max(0.25, 0.1 + 0.17 * lines),  # room for the titles
+                      aspect=images.shape[-2] / images.shape[-1])
     for i, (ax, img) in enumerate(zip(axes, images)):
         ax.imshow((img[0] if img.shape[0] == 1 else img.permute(1, 2, 0)).numpy(), cmap=cmap)
         if titles is not None:
@@ -72,7 +74,7 @@ def plot_confusion_matrix(matrix: torch.Tensor, classes: Sequence[str], normaliz
                           title: str = "confusion matrix") -> Figure:
     """Rows = true class, columns = predicted; cells show the share of each true class (or counts)."""
     m = matrix.double()
-    shown = m / m.sum(1, keepdim=True).clamp_min(1) if normalize else m
+    shown = 100 * m / m.sum(1, keepdim=True).clamp_min(1) if normalize else m  # % of each true class
     n = len(classes)
     fig, ax = plt.subplots(figsize=(0.55 * n + 2.5, 0.55 * n + 2))
     im = ax.imshow(shown.numpy(), cmap="Blues")
@@ -83,10 +85,10 @@ def plot_confusion_matrix(matrix: torch.Tensor, classes: Sequence[str], normaliz
         for i in range(n):
             for j in range(n):
                 value = shown[i, j].item()
-                text = f"{100 * value:.0f}" if normalize else f"{int(value)}"
+                text = f"{value:.0f}" if normalize else f"{int(value)}"
                 ax.text(j, i, text, ha="center", va="center", fontsize=7,
                         color="white" if value > 0.6 * shown.max().item() else "black")
-    fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.colorbar(im, ax=ax, fraction=0.046, label="% of the true class" if normalize else "images")
     fig.tight_layout()
     return fig
 

@@ -21,13 +21,13 @@ def lenet():
 def test_feature_maps_lenet(lenet):
     image = synth.render_character("7")
     fm = features.feature_maps(lenet, image)
-    assert list(fm.layers)[:3] == ["features.0", "features.1", "features.2"]
-    assert fm.layers["features.0"].shape == (6, 28, 28) and fm.layers["features.5"].shape == (16, 5, 5)
-    assert "classifier.2" not in fm.layers  # dense-layer activations are not maps
-    assert fm.layers["features.0"].kernels.shape == (6, 5, 5)
-    torch.testing.assert_close(fm.layers["features.3"].kernels, lenet.features[3].weight.detach().mean(1))
-    assert fm.layers["features.1"].kernels is None and fm.layers["features.2"].kernels is None  # pool, ReLU
-    relu = fm.layers["features.2"]
+    assert list(fm.layers)[:3] == ["features.C1", "features.S2", "features.relu2"]
+    assert fm.layers["features.C1"].shape == (6, 28, 28) and fm.layers["features.relu4"].shape == (16, 5, 5)
+    assert "classifier.act5" not in fm.layers  # dense-layer activations are not maps
+    assert fm.layers["features.C1"].kernels.shape == (6, 5, 5)
+    torch.testing.assert_close(fm.layers["features.C3"].kernels, lenet.features.C3.weight.detach().mean(1))
+    assert fm.layers["features.S2"].kernels is None and fm.layers["features.relu2"].kernels is None  # pool, ReLU
+    relu = fm.layers["features.relu2"]
     assert relu.zero_fraction == pytest.approx(float((relu.maps == 0).float().mean()))
     assert float(fm.probabilities.sum()) == pytest.approx(1.0, abs=1e-5)
     x = (image.float() / 255 - 0.1) / 0.3
@@ -73,9 +73,9 @@ def test_explorer_widget_controls_change_what_is_shown(lenet):
     maps_png, first = w.image.value, w.result
     w.index.value = 5
     assert w.result is not first and w.image.value != maps_png and torch.equal(w.input_image, images[5])
-    w.layer.value = "features.3"
+    w.layer.value = "features.C3"
     assert len(w.limits) == 16 and w.kernel_box.layout.display is None and "16×10×10" in w.maps_caption.value
-    w.layer.value = "features.4"
+    w.layer.value = "features.S4"
     assert w.kernel_box.layout.display == "none"  # a pooling layer: no kernels panel
     per_map = list(w.limits)
     w.scale.value = "global"
@@ -83,7 +83,7 @@ def test_explorer_widget_controls_change_what_is_shown(lenet):
     w.source.value = "character"
     w.text.value = "3"
     assert torch.equal(w.input_image, synth.render_character("3", w.font.value))
-    assert "prediction" in w.probabilities.value and "features.4" in w.stats.value
+    assert "prediction" in w.probabilities.value and "features.S4" in w.stats.value
     assert not _hooks_left(lenet)
 
 

@@ -16,8 +16,23 @@ def test_lenet5_parameters_and_macs_by_hand():
     assert by_hand == 416_520
     assert cx.count_macs(m, (1, 28, 28)) == by_hand
     per_layer = cx.count_macs(m, (1, 28, 28), per_layer=True)
-    assert per_layer["features.0"] == 117_600 and per_layer["classifier.5"] == 840
+    assert per_layer["features.C1"] == 117_600 and per_layer["classifier.output"] == 840
     assert all(not mod._forward_hooks for mod in m.modules())  # count_macs removes its hooks
+
+
+@pytest.mark.parametrize("variant", ["modern", "classic"])
+def test_lenet5_layers_carry_the_papers_names(variant):
+    """C1…output as in the lesson; the forward is the plain chain of those layers, in order (unchanged by the names)."""
+    torch.manual_seed(0)
+    m = models.LeNet5(variant=variant).eval()
+    convs = [n for n, mod in m.named_modules() if isinstance(mod, (nn.Conv2d, nn.Linear))]
+    assert convs == ["features.C1", "features.C3", "classifier.C5", "classifier.F6", "classifier.output"]
+    assert [n for n, mod in m.named_modules() if isinstance(mod, (nn.MaxPool2d, nn.AvgPool2d))] == \
+        ["features.S2", "features.S4"]
+    assert cx.count_parameters(m) == 61_706
+    x = torch.randn(3, 1, 28, 28)
+    chain = nn.Sequential(*m.features, *m.classifier)  # the same modules, by position
+    torch.testing.assert_close(m(x), chain(x))
 
 
 @pytest.mark.parametrize("name,size", [(name, size) for name in models.REGISTRY for size in (28, 32)

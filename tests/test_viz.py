@@ -54,3 +54,24 @@ def test_live_plot_displays_once_then_updates_in_place(monkeypatch, tiny_digits)
     train.fit(models.create("lenet5"), train_data, epochs=3, batch_size=200, verbose=False,
               callbacks=[viz.LivePlot(min_interval=60.0)])
     assert calls == ["display", "update"]  # throttled, but the final epoch is always drawn
+
+
+def test_confusion_matrix_colour_bar_and_cells_share_the_percent_scale():
+    cm = torch.tensor([[8, 2], [1, 9]])
+    fig = viz.plot_confusion_matrix(cm, ["a", "b"])
+    ax, bar = fig.axes
+    assert [t.get_text() for t in ax.texts] == ["80", "20", "10", "90"]
+    assert ax.images[0].get_array().max() == 90  # the colour scale is in % too
+    assert "%" in bar.get_ylabel()
+    plt.close("all")
+
+
+def test_two_line_titles_do_not_overlap_the_row_above():
+    fig = viz.show_images(torch.zeros(20, 28, 28, dtype=torch.uint8), titles=["a→b\n99%"] * 20, ncols=10)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    axes = [ax for ax in fig.axes if ax.images]
+    first_row_bottom = min(ax.get_window_extent(renderer).y0 for ax in axes[:10])
+    second_row_title_top = max(ax.title.get_window_extent(renderer).y1 for ax in axes[10:])
+    assert second_row_title_top < first_row_bottom
+    plt.close("all")
