@@ -197,19 +197,12 @@ def check_dead_fraction(fn) -> bool:
 
 
 # ------------------------------------------------------------- backward passes and layers written from scratch
-def _shape(value) -> str:
-    """A learner's answer described for a hint: its shape if it is a tensor, else its type (or the error)."""
-    import torch
-
-    return str(tuple(value.shape)) if isinstance(value, torch.Tensor) else type(value).__name__
-
-
 def _mismatch(got, expected) -> str | None:
     """None when ``got`` is a tensor with ``expected``'s shape and values (float64 tolerances), else why not."""
     import torch
 
     if not isinstance(got, torch.Tensor):
-        return f"expected a tensor of shape {tuple(expected.shape)}, got {_shape(got)}"
+        return f"expected a tensor of shape {tuple(expected.shape)}, got {_describe(got)}"
     if got.shape != expected.shape:
         return f"expected shape {tuple(expected.shape)}, got {tuple(got.shape)}"
     if not torch.allclose(got.to(expected.dtype), expected, atol=1e-6, rtol=1e-5):
@@ -244,7 +237,7 @@ def check_conv2d_backward(fn) -> bool:
         if err:
             return report(False, name, f"it raised {err} for {setting}")
         if not isinstance(got, (tuple, list)) or len(got) != 3:
-            return report(False, name, f"return a tuple (grad_x, grad_weight, grad_bias), got {_shape(got)}")
+            return report(False, name, f"return a tuple (grad_x, grad_weight, grad_bias), got {_describe(got)}")
         for label, g, e in zip(("grad_x", "grad_weight", "grad_bias"), got, expected):
             why = _mismatch(g, e)
             if why:
@@ -283,7 +276,7 @@ def check_batchnorm(module_cls) -> bool:
     name = "BatchNorm2d"
     mine, err = _try(module_cls, 3)
     if err or not isinstance(mine, nn.Module):
-        return report(False, name, f"module_cls(3) should build an nn.Module, got {err or _shape(mine)}: subclass "
+        return report(False, name, f"module_cls(3) should build an nn.Module, got {err or _describe(mine)}: subclass "
                       "nn.Module and call super().__init__() first")
     mine, err = _try(mine.double)
     if err:
@@ -327,7 +320,7 @@ def check_dropout(module_cls) -> bool:
         for p in (0.5, 0.2):
             layer, err = _try(module_cls, p)
             if err or not isinstance(layer, torch.nn.Module):
-                return report(False, name, f"module_cls({p}) should build an nn.Module, got {err or _shape(layer)}: "
+                return report(False, name, f"module_cls({p}) should build an nn.Module, got {err or _describe(layer)}: "
                               "subclass nn.Module and call super().__init__() first")
             got, err = _try(lambda: layer.eval()(x))
             why = err or _mismatch(got, x)
@@ -337,7 +330,7 @@ def check_dropout(module_cls) -> bool:
             got, err = _try(lambda: layer.train()(x))
             if err or not isinstance(got, torch.Tensor) or got.shape != x.shape:
                 return report(False, name, f"training mode (p={p}): expected a tensor of shape {tuple(x.shape)}, "
-                              f"got {err or _shape(got)}")
+                              f"got {err or _describe(got)}")
             zeros = float((got == 0).double().mean())
             sigma = math.sqrt(p * (1 - p) / x.numel())
             if abs(zeros - p) > 5 * sigma:

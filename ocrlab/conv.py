@@ -12,10 +12,8 @@ Shapes follow PyTorch: input ``(N, C_in, H, W)`` (or unbatched ``(C_in, H, W)``)
 from __future__ import annotations
 
 import math
-from typing import NamedTuple, Sequence
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 Pair = int | tuple[int, int]

@@ -1,7 +1,6 @@
 """Dataset loading: real files verified by checksum, clear errors for missing or corrupt ones."""
 import gzip
 import hashlib
-import os
 from pathlib import Path
 
 import numpy as np

@@ -254,7 +254,7 @@ def test_checkpoint_metadata_that_a_safe_load_would_refuse_is_refused_when_savin
 
 
 def test_resume_continues_exactly_in_process(tmp_path, tiny_digits):
-    from ocrlab.callbacks import SaveEveryEpoch, StopTraining, Callback
+    from ocrlab.callbacks import SaveEveryEpoch, Callback
 
     train_data, test = tiny_digits
     full = _model()
