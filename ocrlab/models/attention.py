@@ -34,7 +34,17 @@ def _hidden(channels: int, reduction: int) -> int:
     return max(1, channels // reduction)
 
 
-class SqueezeExcitation(nn.Module):
+class _ChannelReweighting(nn.Module):
+    """Scales each channel by the weight ``attention(x)`` ``(N, C)`` computes; keeps the last one for drawing."""
+
+    def forward(self, x: torch.Tensor, return_attention: bool = False):
+        a = self.attention(x)
+        self.last_attention = a.detach()
+        y = x * a[:, :, None, None]
+        return (y, a) if return_attention else y
+
+
+class SqueezeExcitation(_ChannelReweighting):
     """Channel attention (Hu et al. 2018): ``s = σ(W₂ relu(W₁ avgpool(x)))``, ``y = s · x`` per channel.
 
     Squeeze: global average pooling gives one number per channel. Excite: a bottleneck MLP (``channels →
@@ -55,14 +65,8 @@ class SqueezeExcitation(nn.Module):
         _check_channels(x, self.channels, "SqueezeExcitation")
         return torch.sigmoid(self.fc2(torch.relu(self.fc1(x.mean(dim=(2, 3))))))
 
-    def forward(self, x: torch.Tensor, return_attention: bool = False):
-        a = self.attention(x)
-        self.last_attention = a.detach()
-        y = x * a[:, :, None, None]
-        return (y, a) if return_attention else y
 
-
-class ChannelAttention(nn.Module):
+class ChannelAttention(_ChannelReweighting):
     """CBAM's channel attention (Woo et al. 2018): SE with a shared MLP over *both* average- and max-pooled
     descriptors, ``s = σ(MLP(avgpool x) + MLP(maxpool x))``. Input ``(N, C, H, W)``; attention ``(N, C)``."""
 
@@ -76,12 +80,6 @@ class ChannelAttention(nn.Module):
     def attention(self, x: torch.Tensor) -> torch.Tensor:
         _check_channels(x, self.channels, "ChannelAttention")
         return torch.sigmoid(self.mlp(x.mean(dim=(2, 3))) + self.mlp(x.amax(dim=(2, 3))))
-
-    def forward(self, x: torch.Tensor, return_attention: bool = False):
-        a = self.attention(x)
-        self.last_attention = a.detach()
-        y = x * a[:, :, None, None]
-        return (y, a) if return_attention else y
 
 
 class SpatialAttention(nn.Module):
